@@ -1,0 +1,134 @@
+# Makefile - builds milter-reword: the core library (no libmilter), the admin
+# tool `reword`, the daemon `milter-reword`, and runs the tests.
+#
+#   make deps       install every Debian package needed (as root, idempotent)
+#   make all        build into build/
+#   make check      unit tests (cmocka), CLI tests, integration tests
+#   make install    PREFIX=/usr/local DESTDIR=
+#   make SANITIZE=1 build and test with ASan+UBSan
+#
+# Layout: milter/core (library), milter/tool (reword), milter/daemon
+# (milter-reword); arrows only from tool/daemon to core.
+
+PREFIX      ?= /usr/local
+SYSCONFDIR  ?= /etc
+DESTDIR     ?=
+CC          ?= cc
+AWK         ?= awk
+CFLAGS      ?= -O2 -g
+WARN         = -Wall -Wextra -Werror -std=gnu11
+B            = build
+
+PKGS         = libconfig libpcre2-8
+PKG_CFLAGS  := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lconfig -lpcre2-8)
+
+ifeq ($(SANITIZE),1)
+CFLAGS      += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS     += -fsanitize=address,undefined
+endif
+
+CPPFLAGS    += -Iinclude -I$(B)/gen -D_GNU_SOURCE \
+               -DSYSCONFDIR='"$(SYSCONFDIR)"' $(PKG_CFLAGS)
+ALL_CFLAGS   = $(WARN) $(CFLAGS) $(CPPFLAGS)
+
+TAX_TSV      = $(wildcard conf/taxonomy/*.tsv)
+CORE_SRC     = $(wildcard milter/core/*.c)
+CORE_OBJ     = $(CORE_SRC:milter/core/%.c=$(B)/core/%.o) $(B)/core/taxonomy_data.o
+TOOL_SRC     = $(wildcard milter/tool/*.c)
+TOOL_OBJ     = $(TOOL_SRC:milter/tool/%.c=$(B)/tool/%.o)
+DAEMON_SRC   = $(wildcard milter/daemon/*.c)
+DAEMON_OBJ   = $(DAEMON_SRC:milter/daemon/%.c=$(B)/daemon/%.o)
+UNIT_SRC     = $(wildcard tests/unit/test_*.c)
+UNIT_BIN     = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+FIXTURE_SRC  = $(wildcard tests/fixtures/*.c)
+FIXTURE_BIN  = $(FIXTURE_SRC:tests/fixtures/%.c=$(B)/fixtures/%)
+
+PROGRAMS     = $(B)/reword
+ifneq ($(DAEMON_SRC),)
+PROGRAMS    += $(B)/milter-reword
+endif
+
+.PHONY: all deps check unit cli miltertest integration install clean demo bench
+all: $(PROGRAMS)
+
+deps:
+	sh tools/deps.sh
+
+$(B)/gen/taxonomy_data.c: $(TAX_TSV) tools/gen-taxonomy.awk
+	@mkdir -p $(@D)
+	$(AWK) -f tools/gen-taxonomy.awk $(TAX_TSV) > $@.tmp && mv $@.tmp $@
+
+$(B)/core/taxonomy_data.o: $(B)/gen/taxonomy_data.c include/taxonomy.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/core/%.o: milter/core/%.c $(wildcard include/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/tool/%.o: milter/tool/%.c $(wildcard include/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/daemon/%.o: milter/daemon/%.c $(wildcard include/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/libreword-core.a: $(CORE_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(B)/reword: $(TOOL_OBJ) $(B)/libreword-core.a
+	$(CC) $(LDFLAGS) -o $@ $(TOOL_OBJ) $(B)/libreword-core.a $(PKG_LIBS) $(LDLIBS)
+
+$(B)/milter-reword: $(DAEMON_OBJ) $(B)/libreword-core.a
+	$(CC) $(LDFLAGS) -o $@ $(DAEMON_OBJ) $(B)/libreword-core.a -lmilter -lpthread $(PKG_LIBS) $(LDLIBS)
+
+$(B)/tests/%: tests/unit/%.c $(B)/libreword-core.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -DTEST_SRCDIR='"$(CURDIR)"' -o $@ $< $(B)/libreword-core.a $(PKG_LIBS) -lcmocka $(LDFLAGS) $(LDLIBS)
+
+$(B)/bench/%: bench/%.c $(B)/libreword-core.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/libreword-core.a $(PKG_LIBS) $(LDFLAGS) $(LDLIBS)
+
+bench: $(B)/bench/bench_rules $(PROGRAMS) $(FIXTURE_BIN)
+	@echo "== rule engine (median per reply, min..max over 31 rounds)"
+	@$(B)/bench/bench_rules
+	@if [ -x bench/run.sh ]; then B=$(CURDIR)/$(B) SRCDIR=$(CURDIR) bench/run.sh; fi
+
+$(B)/fixtures/%: tests/fixtures/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< -lmilter -lpthread $(LDFLAGS)
+
+check: unit cli miltertest integration
+
+unit: $(UNIT_BIN)
+	@fail=0; for t in $(UNIT_BIN); do echo "== $$t"; $$t || fail=1; done; exit $$fail
+
+cli: $(PROGRAMS)
+	@fail=0; for t in tests/cli/*.sh; do [ -f "$$t" ] || continue; echo "== $$t"; \
+	    REWORD=$(CURDIR)/$(B)/reword SRCDIR=$(CURDIR) sh $$t || fail=1; done; exit $$fail
+
+miltertest: $(PROGRAMS)
+	@B=$(CURDIR)/$(B) SRCDIR=$(CURDIR) sh tests/milter/run.sh
+
+integration: $(PROGRAMS) $(FIXTURE_BIN)
+	@if [ -x tests/integration/run.sh ]; then B=$(CURDIR)/$(B) SRCDIR=$(CURDIR) tests/integration/run.sh; fi
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin \
+	    $(DESTDIR)$(SYSCONFDIR)/milter-reword/rules.d \
+	    $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 \
+	    $(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 0755 $(B)/reword $(DESTDIR)$(PREFIX)/bin/reword
+	if [ -f $(B)/milter-reword ]; then install -m 0755 $(B)/milter-reword $(DESTDIR)$(PREFIX)/sbin/milter-reword; fi
+	for f in conf/milter-reword.conf conf/rules.d/*.conf; do [ -f "$$f" ] || continue; \
+	    d=$(DESTDIR)$(SYSCONFDIR)/milter-reword/$${f#conf/}; \
+	    [ -e "$$d" ] || install -m 0644 "$$f" "$$d"; done
+	for m in man/*.[158]; do [ -f "$$m" ] || continue; s=$${m##*.}; \
+	    install -m 0644 "$$m" $(DESTDIR)$(PREFIX)/share/man/man$$s/; done
+
+clean:
+	rm -rf $(B)

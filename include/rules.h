@@ -1,0 +1,140 @@
+/*
+ * rules.h - the rule file: configuration settings and the compiled rule set.
+ *
+ * The loader (milter/core/config_load.c) reads a libconfig file and its
+ * includes, checks every rule against the code taxonomy, and compiles
+ * patterns (PCRE2, JIT) and templates once.  The evaluator (engine.h) uses
+ * the result read-only, so one `struct config` can be shared by many
+ * sessions; it is reference counted so a reload can swap it while sessions
+ * that started with the old one finish with it.
+ *
+ * Nothing here knows libmilter.
+ */
+#ifndef REWORD_RULES_H
+#define REWORD_RULES_H
+
+#include <stddef.h>
+#include <netinet/in.h>
+
+#include "diag.h"
+#include "reply.h"
+
+/* SMTP stages a rule can match; a rule holds a bit set of them. */
+enum stage {
+    STAGE_CONNECT = 0, STAGE_HELO, STAGE_MAIL, STAGE_RCPT, STAGE_DATA,
+    STAGE_HEADER, STAGE_EOH, STAGE_BODY, STAGE_EOM, STAGE_UNKNOWN,
+    STAGE_COUNT
+};
+#define STAGE_BIT(s)   (1u << (s))
+#define STAGES_ALL     ((1u << STAGE_COUNT) - 1)
+
+const char *stage_name(enum stage s);
+int stage_from_name(const char *name);          /* -1 if unknown; "any" -> STAGE_COUNT */
+
+enum action {
+    ACTION_REWRITE = 0,   /* change the text of a reply that is being sent anyway */
+    ACTION_REJECT,        /* own decision: 5xx */
+    ACTION_TEMPFAIL,      /* own decision: 4xx */
+    ACTION_ACCEPT,        /* own decision: accept, stop evaluating for this scope */
+    ACTION_DISCARD,       /* own decision: accept and silently drop */
+    ACTION_LOG,           /* audit only, change nothing */
+    ACTION_COUNT
+};
+const char *action_name(enum action a);
+int action_from_name(const char *name);          /* -1 if unknown */
+
+/* A compiled PCRE2 pattern (opaque outside the core). */
+struct pattern;
+struct pattern *pattern_compile(const char *src, char *err, size_t errlen, size_t *erroffset);
+int pattern_match(const struct pattern *p, const char *subject);   /* 1 match, 0 no, -1 error */
+const char *pattern_source(const struct pattern *p);
+void pattern_free(struct pattern *p);
+
+/* A compiled template (opaque): literal text and %{variables}. */
+struct template;
+
+struct cidr {
+    int family;                     /* AF_INET or AF_INET6 */
+    unsigned char addr[16];
+    int prefix;
+};
+
+struct named_pattern {              /* `macro` {name} = re, `header` Name: re */
+    char *name;
+    struct pattern *re;
+};
+
+struct rule_match {
+    unsigned stages;                /* STAGE_BIT set; STAGES_ALL when not given */
+    char *source;                   /* NULL or "any" = any; "self", "mta", or upstream name */
+    int code;                       /* exact basic code, or 0 */
+    int code_class;                 /* 2/4/5 for "5xx", or 0 */
+    int has_enhanced;               /* enhanced given: class/subject/detail, -1 = "*" */
+    int enh_class, enh_subject, enh_detail;
+    struct pattern *text, *sender, *rcpt, *helo, *client_name;
+    struct cidr *clients; size_t nclients;
+    int auth;                       /* -1 not given, 0 must be unauthenticated, 1 authenticated */
+    struct pattern *auth_login;     /* `auth = "regex"`: authenticated with matching login */
+    struct named_pattern *macros; size_t nmacros;
+    struct named_pattern *headers; size_t nheaders;   /* eom only */
+};
+
+struct rule_reply {
+    int code;                       /* 0 = derive (from original reply or action) */
+    char *enhanced;                 /* NULL = derive */
+    struct template **lines;        /* text (1 line) or `lines` (several); NULL/0 = derive */
+    size_t nlines;
+    struct template *footer;        /* optional extra last line */
+    char *url;                      /* optional, appended as its own line */
+};
+
+struct rule {
+    char *name;
+    char *file;                     /* where it was defined (for diagnostics and audit) */
+    int line;
+    struct rule_match when;
+    enum action action;
+    int has_action;                 /* action given explicitly */
+    int has_reply;
+    struct rule_reply reply;
+};
+
+enum run_mode { MODE_ENFORCE = 0, MODE_AUDIT };
+
+struct config {
+    int refs;                       /* see config_ref / config_unref */
+    char *path;                     /* main file */
+    /* milter { } */
+    char *socket;                   /* default "unix:/run/milter-reword/milter-reword.sock" */
+    enum run_mode mode;             /* default enforce */
+    enum action on_error;           /* ACTION_TEMPFAIL (default), ACTION_REJECT or ACTION_ACCEPT */
+    int socket_mode;                /* default 0660 */
+    char *user;                     /* optional run-as user[:group] */
+    char *pidfile;                  /* optional */
+    /* audit { } */
+    char *syslog_facility;          /* default "mail" */
+    char *jsonl;                    /* NULL = no JSON log */
+    /* rules, in evaluation order (includes expanded in place, sorted) */
+    struct rule *rules;
+    size_t nrules;
+    unsigned stages_used;           /* union of the rules' stages, for event negotiation */
+};
+
+/*
+ * Loads and checks a configuration.  Every problem goes to dl as a
+ * diagnostic with file and line (ids: syntax, unknown-key, bad-type,
+ * unknown-stage, unknown-action, unknown-source, bad-regex, bad-cidr,
+ * bad-code, bad-enhanced-code, class-mismatch, unregistered-code,
+ * unusual-pairing, deprecated-code, success-in-reject, action-code-mismatch,
+ * line-too-long, too-many-lines, unknown-variable, duplicate-rule,
+ * missing-name, shadowed-rule, include-failed, header-not-at-eom,
+ * empty-rule).  Returns the config (refs = 1) when there are no errors,
+ * NULL otherwise.  Warnings do not prevent loading.
+ */
+struct config *config_load(const char *path, struct diag_list *dl);
+/* Same, from a string; `name` is used as the file name in diagnostics. */
+struct config *config_load_string(const char *text, const char *name, struct diag_list *dl);
+struct config *config_ref(struct config *c);
+void config_unref(struct config *c);
+
+#endif

@@ -1,0 +1,607 @@
+/*
+ * config_load.c - reads the rule file (libconfig) and its includes into a
+ * struct config: the milter and audit settings here, each rule through
+ * config_rule.c, the checks across rules and against the taxonomy through
+ * config_check.c.  Also the shared helpers for settings and diagnostics.
+ *
+ * Robustness: every value is type-checked before use; a wrong type, a
+ * missing key or a file that is not a config at all is a diagnostic, never
+ * a crash.  Loading continues after errors so one run reports them all;
+ * the config is returned only when there were none.
+ *
+ * Include order: the rules of a file come first, then those of each file it
+ * includes, in the order of the `include` list, each glob's matches sorted
+ * by name (strcmp); depth-first for nested includes.  libconfig gives no
+ * reliable way to place an include "between" rules, so this order is the
+ * documented one.
+ *
+ * Memory: the config owns every string, pattern and template; config_unref
+ * of the last reference frees it all.  libconfig trees live only while
+ * their file is being read.
+ */
+#include <errno.h>
+#include <glob.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "config_int.h"
+#include "rules.h"
+
+#define DEFAULT_SOCKET "unix:/run/milter-reword/milter-reword.sock"
+
+/* ---- diagnostics and setting helpers (shared with config_check.c) ---- */
+
+void ld_diag(struct load_ctx *x, const char *file, int line, const char *id,
+             enum diag_severity sev, const char *fmt, ...)
+{
+    char *msg = NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vasprintf(&msg, fmt, ap);
+    va_end(ap);
+    if (sev == DIAG_ERROR)
+        x->nerr++;
+    if (n < 0)
+        return;
+    diag_add_at(x->dl, file, line, id, sev, "%s", msg);
+    free(msg);
+}
+
+int ld_new_errors(const struct load_ctx *x, size_t from)
+{
+    for (size_t i = from; i < x->dl->n; i++)
+        if (x->dl->v[i].severity == DIAG_ERROR)
+            return 1;
+    return 0;
+}
+
+const char *ld_file(const struct load_ctx *x, const config_setting_t *s)
+{
+    const char *f = s ? config_setting_source_file(s) : NULL;
+    return f ? f : x->cur_file;
+}
+
+int ld_line(const config_setting_t *s)
+{
+    return s ? (int)config_setting_source_line(s) : 0;
+}
+
+const char *ld_type_name(int type)
+{
+    switch (type) {
+    case CONFIG_TYPE_GROUP: return "group { }";
+    case CONFIG_TYPE_INT: case CONFIG_TYPE_INT64: return "number";
+    case CONFIG_TYPE_FLOAT: return "decimal number";
+    case CONFIG_TYPE_STRING: return "string";
+    case CONFIG_TYPE_BOOL: return "boolean";
+    case CONFIG_TYPE_ARRAY: return "array [ ]";
+    case CONFIG_TYPE_LIST: return "list ( )";
+    default: return "value of unknown type";
+    }
+}
+
+const char *ld_rule_label(const struct rule *r, char *buf, size_t len)
+{
+    if (r->name && r->name[0])
+        snprintf(buf, len, "rule \"%.100s\"", r->name);
+    else
+        snprintf(buf, len, "the unnamed rule at line %d", r->line);
+    return buf;
+}
+
+void ld_check_keys(struct load_ctx *x, const config_setting_t *g, const char *const *known,
+                   const char *where, enum diag_severity sev)
+{
+    int n = config_setting_length(g);
+    for (int i = 0; i < n; i++) {
+        const config_setting_t *m = config_setting_get_elem(g, (unsigned)i);
+        const char *name = m ? config_setting_name(m) : NULL;
+        if (name == NULL)
+            continue;
+        int ok = 0;
+        for (const char *const *k = known; *k && !ok; k++)
+            ok = strcmp(*k, name) == 0;
+        if (!ok)
+            ld_diag(x, ld_file(x, m), ld_line(m), "unknown-key", sev,
+                    "unknown key \"%s\" in %s", name, where);
+    }
+}
+
+void ld_bad_type(struct load_ctx *x, const config_setting_t *s, const char *what,
+                     const char *want)
+{
+    ld_diag(x, ld_file(x, s), ld_line(s), "bad-type", DIAG_ERROR, "%s must be %s, not a %s",
+            what, want, ld_type_name(config_setting_type(s)));
+}
+
+/* The string value of s, or NULL with a bad-type error. */
+const char *ld_string(struct load_ctx *x, const config_setting_t *s, const char *what)
+{
+    if (config_setting_type(s) == CONFIG_TYPE_STRING)
+        return config_setting_get_string(s);
+    ld_bad_type(x, s, what, "a string");
+    return NULL;
+}
+
+/* Calls fn for each string of a string or an array/list of strings. */
+
+void ld_for_strings(struct load_ctx *x, const config_setting_t *s, const char *what,
+                        ld_string_fn fn, void *arg)
+{
+    int type = config_setting_type(s);
+    if (type == CONFIG_TYPE_STRING) {
+        fn(x, s, config_setting_get_string(s), arg);
+        return;
+    }
+    if (type != CONFIG_TYPE_ARRAY && type != CONFIG_TYPE_LIST) {
+        ld_bad_type(x, s, what, "a string or a list of strings");
+        return;
+    }
+    int n = config_setting_length(s);
+    if (n == 0)
+        ld_diag(x, ld_file(x, s), ld_line(s), "bad-type", DIAG_ERROR, "%s is an empty list", what);
+    for (int i = 0; i < n; i++) {
+        const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+        const char *v = ld_string(x, e, what);
+        if (v)
+            fn(x, e, v, arg);
+    }
+}
+
+char *ld_strdup(struct load_ctx *x, const char *s)
+{
+    char *d = s ? strdup(s) : NULL;
+    if (s && d == NULL)
+        ld_diag(x, NULL, 0, "out-of-memory", DIAG_ERROR, "out of memory while loading");
+    return d;
+}
+
+/* Grows v (of *cap elements of size sz) to hold n + 1; -1 on no memory. */
+int ld_grow(struct load_ctx *x, void **v, size_t *cap, size_t n, size_t sz)
+{
+    if (n < *cap)
+        return 0;
+    size_t ncap = *cap ? *cap * 2 : 8;
+    void *nv = realloc(*v, ncap * sz);
+    if (nv == NULL) {
+        ld_diag(x, NULL, 0, "out-of-memory", DIAG_ERROR, "out of memory while loading");
+        return -1;
+    }
+    *v = nv;
+    *cap = ncap;
+    return 0;
+}
+
+/* ---- milter { }, audit { }, upstreams ---- */
+
+static void set_str(struct load_ctx *x, const config_setting_t *s, const char *what, char **slot)
+{
+    const char *v = ld_string(x, s, what);
+    if (v) {
+        free(*slot);
+        *slot = v[0] ? ld_strdup(x, v) : NULL;
+    }
+}
+
+static int socket_mode_value(const config_setting_t *s)
+{
+    int type = config_setting_type(s);
+    if (type == CONFIG_TYPE_STRING) {
+        const char *v = config_setting_get_string(s);
+        size_t n = strlen(v);
+        if (n == 0 || n > 4 || strspn(v, "01234567") != n)
+            return -1;
+        long m = strtol(v, NULL, 8);
+        return m <= 0777 ? (int)m : -1;
+    }
+    if (type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64)
+        return -1;
+    long long v = config_setting_get_int64(s);
+    if (config_setting_get_format(s) == CONFIG_FORMAT_HEX)
+        return v >= 0 && v <= 0777 ? (int)v : -1;
+    /* libconfig reads 0660 as decimal 660: take its digits as octal */
+    if (v < 0 || v > 777)
+        return -1;
+    int d0 = (int)(v % 10), d1 = (int)(v / 10 % 10), d2 = (int)(v / 100);
+    if (d0 > 7 || d1 > 7 || d2 > 7)
+        return -1;
+    return d2 * 64 + d1 * 8 + d0;
+}
+
+static const char *const milter_keys[] = {
+    "socket", "mode", "on_error", "socket_mode", "user", "pidfile", NULL
+};
+
+static void read_milter(struct load_ctx *x, const config_setting_t *g)
+{
+    struct config *c = x->cfg;
+    if (!config_setting_is_group(g)) {
+        ld_bad_type(x, g, "milter", "a group { ... }");
+        return;
+    }
+    ld_check_keys(x, g, milter_keys, "milter", DIAG_WARNING);
+    const config_setting_t *s;
+    if ((s = config_setting_get_member(g, "socket"))) {
+        const char *v = ld_string(x, s, "milter.socket");
+        static const char *const kinds[] = { "unix:", "local:", "inet:", "inet6:", "/" };
+        int ok = 0;
+        for (size_t i = 0; v && i < sizeof kinds / sizeof kinds[0]; i++)
+            ok |= strncmp(v, kinds[i], strlen(kinds[i])) == 0 && strlen(v) > strlen(kinds[i]);
+        if (v && !ok)
+            ld_diag(x, ld_file(x, s), ld_line(s), "bad-type", DIAG_ERROR,
+                    "milter.socket \"%.80s\" is not a milter socket: use unix:PATH, "
+                    "inet:PORT@HOST or inet6:PORT@HOST", v);
+        else if (v) {
+            free(c->socket);
+            c->socket = ld_strdup(x, v);
+        }
+    }
+    if ((s = config_setting_get_member(g, "mode"))) {
+        const char *v = ld_string(x, s, "milter.mode");
+        if (v && strcasecmp(v, "enforce") == 0)
+            c->mode = MODE_ENFORCE;
+        else if (v && strcasecmp(v, "audit") == 0)
+            c->mode = MODE_AUDIT;
+        else if (v)
+            ld_diag(x, ld_file(x, s), ld_line(s), "bad-type", DIAG_ERROR,
+                    "milter.mode must be \"enforce\" or \"audit\", not \"%.40s\"", v);
+    }
+    if ((s = config_setting_get_member(g, "on_error"))) {
+        const char *v = ld_string(x, s, "milter.on_error");
+        int a = v ? action_from_name(v) : -1;
+        if (a == ACTION_TEMPFAIL || a == ACTION_REJECT || a == ACTION_ACCEPT)
+            c->on_error = (enum action)a;
+        else if (v)
+            ld_diag(x, ld_file(x, s), ld_line(s), "unknown-action", DIAG_ERROR,
+                    "milter.on_error must be tempfail, reject or accept, not \"%.40s\"", v);
+    }
+    if ((s = config_setting_get_member(g, "socket_mode"))) {
+        int m = socket_mode_value(s);
+        if (m < 0)
+            ld_diag(x, ld_file(x, s), ld_line(s), "bad-type", DIAG_ERROR,
+                    "milter.socket_mode must be an octal file mode such as \"0660\"");
+        else
+            c->socket_mode = m;
+    }
+    if ((s = config_setting_get_member(g, "user")))
+        set_str(x, s, "milter.user", &c->user);
+    if ((s = config_setting_get_member(g, "pidfile")))
+        set_str(x, s, "milter.pidfile", &c->pidfile);
+}
+
+static const char *const audit_keys[] = { "syslog_facility", "jsonl", NULL };
+
+static void read_audit(struct load_ctx *x, const config_setting_t *g)
+{
+    struct config *c = x->cfg;
+    if (!config_setting_is_group(g)) {
+        ld_bad_type(x, g, "audit", "a group { ... }");
+        return;
+    }
+    ld_check_keys(x, g, audit_keys, "audit", DIAG_WARNING);
+    const config_setting_t *s;
+    if ((s = config_setting_get_member(g, "syslog_facility"))) {
+        const char *v = ld_string(x, s, "audit.syslog_facility");
+        int ok = v && (strcmp(v, "mail") == 0 || strcmp(v, "daemon") == 0 ||
+                       (strncmp(v, "local", 5) == 0 && v[5] >= '0' && v[5] <= '7' && !v[6]));
+        if (ok) {
+            free(c->syslog_facility);
+            c->syslog_facility = ld_strdup(x, v);
+        } else if (v)
+            ld_diag(x, ld_file(x, s), ld_line(s), "bad-type", DIAG_ERROR,
+                    "audit.syslog_facility must be mail, daemon or local0 to local7, not \"%.40s\"", v);
+    }
+    if ((s = config_setting_get_member(g, "jsonl")))
+        set_str(x, s, "audit.jsonl", &x->cfg->jsonl);
+}
+
+static void add_upstream(struct load_ctx *x, const char *name)
+{
+    char **nv = realloc(x->upstreams, (x->nupstreams + 1) * sizeof *nv);
+    char *d = name ? strdup(name) : NULL;
+    if (nv)
+        x->upstreams = nv;
+    if (nv && d)
+        x->upstreams[x->nupstreams++] = d;
+    else
+        free(d);
+}
+
+/* `upstreams` is reserved for proxy mode: only its names are read (for
+   unknown-source), in any of the shapes a later version may use. */
+static void read_upstreams(struct load_ctx *x, const config_setting_t *u)
+{
+    int type = config_setting_type(u);
+    if (type == CONFIG_TYPE_STRING) {
+        add_upstream(x, config_setting_get_string(u));
+        return;
+    }
+    if (!config_setting_is_aggregate(u))
+        return;
+    int n = config_setting_length(u);
+    for (int i = 0; i < n; i++) {
+        const config_setting_t *e = config_setting_get_elem(u, (unsigned)i);
+        const char *name = NULL;
+        if (type == CONFIG_TYPE_GROUP)
+            name = config_setting_name(e);
+        else if (config_setting_type(e) == CONFIG_TYPE_STRING)
+            name = config_setting_get_string(e);
+        else if (config_setting_is_group(e))
+            config_setting_lookup_string(e, "name", &name);
+        if (name)
+            add_upstream(x, name);
+    }
+}
+
+/* ---- files and includes ---- */
+
+struct include_list {
+    char **pat;
+    int *line;
+    size_t n;
+};
+
+static void collect_include(struct load_ctx *x, const config_setting_t *s, const char *v, void *arg)
+{
+    struct include_list *il = arg;
+    char **np = realloc(il->pat, (il->n + 1) * sizeof *np);
+    if (np)
+        il->pat = np;
+    int *nl = realloc(il->line, (il->n + 1) * sizeof *nl);
+    if (nl)
+        il->line = nl;
+    char *d = np && nl ? ld_strdup(x, v) : NULL;
+    if (d == NULL) {
+        ld_diag(x, NULL, 0, "out-of-memory", DIAG_ERROR, "out of memory while loading");
+        return;
+    }
+    il->pat[il->n] = d;
+    il->line[il->n] = ld_line(s);
+    il->n++;
+}
+
+static void load_file(struct load_ctx *x, const char *path, const char *text,
+                      const char *from_file, int from_line);
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void include_one(struct load_ctx *x, const char *dir, const char *pat,
+                        const char *from_file, int line)
+{
+    char *full = NULL;
+    if (pat[0] == '\0') {
+        ld_diag(x, from_file, line, "include-failed", DIAG_ERROR, "include names an empty path");
+        return;
+    }
+    if (pat[0] == '/' || dir == NULL)
+        full = strdup(pat);
+    else if (asprintf(&full, "%s/%s", dir, pat) < 0)
+        full = NULL;
+    if (full == NULL) {
+        ld_diag(x, NULL, 0, "out-of-memory", DIAG_ERROR, "out of memory while loading");
+        return;
+    }
+    if (strpbrk(pat, "*?[") == NULL) {
+        load_file(x, full, NULL, from_file, line);
+        free(full);
+        return;
+    }
+    glob_t g;
+    int rc = glob(full, GLOB_NOSORT, NULL, &g);
+    if (rc == 0) {
+        qsort(g.gl_pathv, g.gl_pathc, sizeof *g.gl_pathv, cmp_str);
+        for (size_t i = 0; i < g.gl_pathc; i++)
+            load_file(x, g.gl_pathv[i], NULL, from_file, line);
+    } else if (rc != GLOB_NOMATCH)
+        ld_diag(x, from_file, line, "include-failed", DIAG_ERROR,
+                "cannot expand include \"%.200s\": %s", full,
+                rc == GLOB_NOSPACE ? "out of memory" : "read error");
+    if (rc != GLOB_NOMATCH)
+        globfree(&g);
+    free(full);
+}
+
+static const char *const main_keys[] = { "milter", "audit", "include", "rules", "upstreams", NULL };
+static const char *const included_keys[] = { "include", "rules", NULL };
+
+static void read_tree(struct load_ctx *x, config_t *cf, const char *path)
+{
+    const config_setting_t *root = config_root_setting(cf), *s;
+    int is_main = x->depth == 1;      /* this file is on the stack already */
+    if (is_main)
+        ld_check_keys(x, root, main_keys, "the top level", DIAG_WARNING);
+    else
+        ld_check_keys(x, root, included_keys,
+                      "an included file (only rules and include are read there)", DIAG_WARNING);
+    if (is_main && (s = config_setting_get_member(root, "upstreams")))
+        read_upstreams(x, s);
+    if (is_main && (s = config_setting_get_member(root, "milter")))
+        read_milter(x, s);
+    if (is_main && (s = config_setting_get_member(root, "audit")))
+        read_audit(x, s);
+    if ((s = config_setting_get_member(root, "rules")))
+        build_rules(x, s);
+
+    struct include_list il = { NULL, NULL, 0 };
+    s = config_setting_get_member(root, "include");
+    if (s && !(config_setting_is_aggregate(s) && config_setting_length(s) == 0))
+        ld_for_strings(x, s, "include", collect_include, &il);
+    config_destroy(cf);        /* the includes do not need this tree */
+
+    char *dup = strdup(path);
+    const char *dir = dup && strchr(dup, '/') ? dirname(dup) : NULL;   /* NULL: cwd */
+    for (size_t i = 0; i < il.n; i++) {
+        include_one(x, dir, il.pat[i], path, il.line[i]);
+        free(il.pat[i]);
+    }
+    free(dup);
+    free(il.pat);
+    free(il.line);
+}
+
+static void load_file(struct load_ctx *x, const char *path, const char *text,
+                      const char *from_file, int from_line)
+{
+    const char *rep_file = from_file ? from_file : path;
+    int rep_line = from_file ? from_line : 0;
+    char *real = NULL;
+    if (text == NULL) {
+        struct stat st;
+        if (stat(path, &st) < 0) {
+            ld_diag(x, rep_file, rep_line, "include-failed", DIAG_ERROR, "cannot read %s: %s",
+                    path, strerror(errno));
+            return;
+        }
+        if (!S_ISREG(st.st_mode)) {
+            ld_diag(x, rep_file, rep_line, "include-failed", DIAG_ERROR,
+                    "cannot read %s: not a regular file", path);
+            return;
+        }
+        real = realpath(path, NULL);
+        for (int i = 0; real && i < x->depth; i++)
+            if (x->stack[i] && strcmp(x->stack[i], real) == 0) {
+                ld_diag(x, rep_file, rep_line, "include-failed", DIAG_ERROR,
+                        "%s includes itself (an include loop); it is read only once", path);
+                free(real);
+                return;
+            }
+    }
+    if (x->depth > INCLUDE_MAX_DEPTH) {
+        ld_diag(x, rep_file, rep_line, "include-failed", DIAG_ERROR,
+                "cannot include %s: includes are nested more than %d deep", path,
+                INCLUDE_MAX_DEPTH);
+        free(real);
+        return;
+    }
+    config_t cf;
+    config_init(&cf);
+    char *dup = strdup(path);
+    if (dup)
+        config_set_include_dir(&cf, dirname(dup));  /* for libconfig's own @include */
+    int ok = text ? config_read_string(&cf, text) : config_read_file(&cf, path);
+    if (!ok) {
+        if (config_error_type(&cf) == CONFIG_ERR_FILE_IO)
+            ld_diag(x, rep_file, rep_line, "include-failed", DIAG_ERROR, "cannot read %s", path);
+        else {
+            const char *why = config_error_text(&cf) ? config_error_text(&cf) : "unreadable";
+            if (strcmp(why, "syntax error") == 0)
+                why = "check = ; , { } ( ) [ ] and the quotes around strings";
+            ld_diag(x, config_error_file(&cf) ? config_error_file(&cf) : path,
+                    config_error_line(&cf), "syntax", DIAG_ERROR, "syntax error: %s", why);
+        }
+        config_destroy(&cf);
+        free(dup);
+        free(real);
+        return;
+    }
+    const char *saved = x->cur_file;
+    x->stack[x->depth++] = real;
+    x->cur_file = path;
+    read_tree(x, &cf, path);    /* destroys cf */
+    x->cur_file = saved;
+    x->stack[--x->depth] = NULL;
+    free(real);
+    free(dup);
+}
+
+/* ---- the config object ---- */
+
+static void config_free(struct config *c)
+{
+    if (c == NULL)
+        return;
+    for (size_t i = 0; i < c->nrules; i++)
+        free_rule(&c->rules[i]);
+    free(c->rules);
+    free(c->path);
+    free(c->socket);
+    free(c->user);
+    free(c->pidfile);
+    free(c->syslog_facility);
+    free(c->jsonl);
+    free(c);
+}
+
+static struct config *load(const char *path, const char *text, struct diag_list *dl)
+{
+    struct diag_list local;
+    diag_init(&local);
+    if (dl == NULL)
+        dl = &local;
+    struct load_ctx x;
+    memset(&x, 0, sizeof x);
+    x.dl = dl;
+    x.dl_start = dl->n;
+    x.cfg = calloc(1, sizeof *x.cfg);
+    if (x.cfg == NULL) {
+        diag_add(dl, "out-of-memory", DIAG_ERROR, "out of memory while loading");
+        diag_free(&local);
+        return NULL;
+    }
+    struct config *c = x.cfg;
+    c->refs = 1;
+    c->path = ld_strdup(&x, path);
+    c->socket = ld_strdup(&x, DEFAULT_SOCKET);
+    c->mode = MODE_ENFORCE;
+    c->on_error = ACTION_TEMPFAIL;
+    c->socket_mode = 0660;
+    c->syslog_facility = ld_strdup(&x, "mail");
+    x.cur_file = path;
+
+    load_file(&x, path, text, NULL, 0);
+    check_rule_set(&x);
+    for (size_t i = 0; i < c->nrules; i++)
+        c->stages_used |= c->rules[i].when.stages;
+
+    int failed = x.nerr > 0 || ld_new_errors(&x, x.dl_start);
+    for (size_t i = 0; i < x.nupstreams; i++)
+        free(x.upstreams[i]);
+    free(x.upstreams);
+    free(x.aux);
+    diag_free(&local);
+    if (failed) {
+        config_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+struct config *config_load(const char *path, struct diag_list *dl)
+{
+    if (path == NULL || path[0] == '\0') {
+        diag_add(dl, "include-failed", DIAG_ERROR, "no configuration file given");
+        return NULL;
+    }
+    return load(path, NULL, dl);
+}
+
+struct config *config_load_string(const char *text, const char *name, struct diag_list *dl)
+{
+    if (text == NULL) {
+        diag_add(dl, "include-failed", DIAG_ERROR, "no configuration text given");
+        return NULL;
+    }
+    return load(name && name[0] ? name : "<string>", text, dl);
+}
+
+struct config *config_ref(struct config *c)
+{
+    if (c)
+        __atomic_add_fetch(&c->refs, 1, __ATOMIC_RELAXED);
+    return c;
+}
+
+void config_unref(struct config *c)
+{
+    if (c && __atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL) == 0)
+        config_free(c);
+}

@@ -1,0 +1,117 @@
+/*
+ * pattern.c - compiled PCRE2 patterns for rule conditions.
+ *
+ * Patterns are compiled once at load time, JIT-compiled when the PCRE2
+ * library supports it (silently interpreted otherwise).  A compiled pattern
+ * is never modified afterwards: pattern_match allocates its own match data
+ * per call and only reads the shared match context, so many threads may
+ * match the same pattern at once.
+ *
+ * Limits: a match that needs more than PATTERN_MATCH_LIMIT backtracking
+ * steps (or too deep a recursion) is an error (-1), so a pathological
+ * pattern cannot stall a mail session; the caller applies on_error.
+ * A subject that is not valid UTF-8 under a (*UTF) pattern does not match.
+ */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rules.h"
+
+#define PATTERN_MATCH_LIMIT  1000000u
+#define PATTERN_DEPTH_LIMIT  10000u
+#define PATTERN_HEAP_LIMIT_KIB 65536u     /* interpreter backtracking memory */
+
+struct pattern {
+    pcre2_code *code;
+    pcre2_match_context *mctx;      /* limits; read-only after compile */
+    char *src;
+};
+
+static void set_err(char *err, size_t errlen, const char *msg)
+{
+    if (err && errlen)
+        snprintf(err, errlen, "%s", msg);
+}
+
+struct pattern *pattern_compile(const char *src, char *err, size_t errlen, size_t *erroffset)
+{
+    set_err(err, errlen, "");
+    if (erroffset)
+        *erroffset = 0;
+    if (src == NULL) {
+        set_err(err, errlen, "no pattern");
+        return NULL;
+    }
+    struct pattern *p = calloc(1, sizeof *p);
+    if (p == NULL || (p->src = strdup(src)) == NULL) {
+        set_err(err, errlen, "out of memory");
+        free(p);
+        return NULL;
+    }
+    int code;
+    PCRE2_SIZE off = 0;
+    p->code = pcre2_compile((PCRE2_SPTR)src, PCRE2_ZERO_TERMINATED, 0, &code, &off, NULL);
+    if (p->code == NULL) {
+        PCRE2_UCHAR buf[256];
+        if (pcre2_get_error_message(code, buf, sizeof buf) < 0)
+            snprintf((char *)buf, sizeof buf, "unknown error %d", code);
+        set_err(err, errlen, (const char *)buf);
+        if (erroffset)
+            *erroffset = off;
+        pattern_free(p);
+        return NULL;
+    }
+    /* JIT is an optimisation only: on failure (no JIT support, no
+       executable memory) the interpreter is used. */
+    (void)pcre2_jit_compile(p->code, PCRE2_JIT_COMPLETE);
+    p->mctx = pcre2_match_context_create(NULL);
+    if (p->mctx == NULL) {
+        set_err(err, errlen, "out of memory");
+        pattern_free(p);
+        return NULL;
+    }
+    pcre2_set_match_limit(p->mctx, PATTERN_MATCH_LIMIT);
+    pcre2_set_depth_limit(p->mctx, PATTERN_DEPTH_LIMIT);
+    pcre2_set_heap_limit(p->mctx, PATTERN_HEAP_LIMIT_KIB);
+    return p;
+}
+
+int pattern_match(const struct pattern *p, const char *subject)
+{
+    if (p == NULL || subject == NULL)
+        return 0;
+    /* One ovector pair is enough: only "did it match" is asked. */
+    pcre2_match_data *md = pcre2_match_data_create(1, NULL);
+    if (md == NULL)
+        return -1;
+    size_t len = strlen(subject);
+    int rc = pcre2_match(p->code, (PCRE2_SPTR)subject, len, 0, 0, md, p->mctx);
+    if (rc == PCRE2_ERROR_JIT_STACKLIMIT)   /* 32K JIT stack too small: interpret */
+        rc = pcre2_match(p->code, (PCRE2_SPTR)subject, len, 0, PCRE2_NO_JIT, md, p->mctx);
+    pcre2_match_data_free(md);
+    if (rc >= 0)
+        return 1;
+    if (rc == PCRE2_ERROR_NOMATCH || rc == PCRE2_ERROR_PARTIAL)
+        return 0;
+    if (rc <= PCRE2_ERROR_UTF8_ERR1 && rc >= PCRE2_ERROR_UTF8_ERR21)
+        return 0;                           /* invalid UTF-8 subject: no match */
+    return -1;
+}
+
+const char *pattern_source(const struct pattern *p)
+{
+    return p ? p->src : NULL;
+}
+
+void pattern_free(struct pattern *p)
+{
+    if (p == NULL)
+        return;
+    pcre2_code_free(p->code);
+    pcre2_match_context_free(p->mctx);
+    free(p->src);
+    free(p);
+}

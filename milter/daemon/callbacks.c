@@ -1,0 +1,401 @@
+/*
+ * callbacks.c - the libmilter callbacks: collect session facts, ask the
+ * engine at each stage the rules use, hand decisions to verdict.c.
+ *
+ * Why connect/HELO decisions wait for MAIL: Postfix never shows a milter's
+ * text at connect (it sends its own "554 ... not accepting connections")
+ * and answers HELO with 250 unless the milter says 421; the text is used
+ * from MAIL on.  So a connect/HELO rule is remembered and applied at every
+ * MAIL command of the connection, where the client reads its explanation.
+ *
+ * Events the loaded rules do not need are negotiated away (each one is a
+ * socket round trip per message); connect and HELO are taken without a
+ * reply (SMFIP_NR_*), as their facts are needed later but their verdicts
+ * are not sent there.  SMFIP_RCPT_REJ shows recipients the MTA rejected
+ * itself, which are audited (observe only).
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <sys/socket.h>
+
+#include "daemon.h"
+#include "session.h"
+#include "verdict.h"
+
+/* Set by main: NODATA costs ~40 ms per message over TCP (milter-facts.md 8). */
+int reword_socket_is_unix;
+
+static struct session *get(SMFICTX *ctx)
+{
+    return smfi_getpriv(ctx);
+}
+
+/* Unparseable state (no session): fail safe with an explained tempfail. */
+static sfsistat no_session(SMFICTX *ctx)
+{
+    smfi_setreply(ctx, "451", "4.3.0", "A temporary problem on the receiving server "
+                  "prevented checking this message. Your server will retry; no action needed.");
+    return SMFIS_TEMPFAIL;
+}
+
+/* Evaluates own policy at a stage; returns the verdict to give now. */
+static sfsistat policy(struct session *s, enum stage st)
+{
+    if (s->conn_accepted || (st > STAGE_HELO && s->msg_accepted))
+        return SMFIS_CONTINUE;
+    if (!(s->cfg->stages_used & STAGE_BIT(st)))
+        return SMFIS_CONTINUE;
+    struct session_facts f;
+    session_facts(s, &f);
+    struct event ev = { .stage = st, .source = "self", .orig = NULL, .facts = &f };
+    struct decision d;
+    decision_init(&d);
+    int rc = engine_eval(s->cfg, &ev, &d);
+    sfsistat v = SMFIS_CONTINUE;
+    if (rc < 0)
+        v = verdict_error(s, st, "rule evaluation failed");
+    else if (rc > 0 && st <= STAGE_HELO) {
+        /* remember; applied at MAIL */
+        if (d.action == ACTION_REJECT || d.action == ACTION_TEMPFAIL || d.action == ACTION_DISCARD) {
+            if (!s->has_pending) {
+                s->pending = d;            /* moves ownership */
+                decision_init(&d);
+                s->pending_stage = st;
+                s->has_pending = 1;
+                dlog(LOG_INFO, s->id, "rule %s at %s: %s from MAIL on",
+                     s->pending.rule ? s->pending.rule->name : "?", stage_name(st),
+                     action_name(s->pending.action));
+            }
+        } else
+            v = verdict_apply(s, st, st, &d);
+    } else if (rc > 0)
+        v = verdict_apply(s, st, st, &d);
+    decision_free(&d);
+    return v;
+}
+
+static sfsistat early_reply(struct session *s, unsigned long nr_flag, sfsistat v)
+{
+    (void)v;   /* connect/HELO verdicts are never sent there (see top) */
+    return (s->cfg && (s->proto & nr_flag)) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+}
+
+static void add_macro_names(char *buf, size_t len, const struct config *c, enum stage st)
+{
+    for (size_t i = 0; i < c->nrules; i++) {
+        const struct rule_match *m = &c->rules[i].when;
+        if (!(m->stages & STAGE_BIT(st)))
+            continue;
+        for (size_t j = 0; j < m->nmacros; j++) {
+            const char *n = m->macros[j].name;
+            size_t used = strlen(buf);
+            if (strstr(buf, n) == NULL && used + strlen(n) + 4 < len) {
+                if (n[0] == '{' || strlen(n) == 1)
+                    snprintf(buf + used, len - used, " %s", n);
+                else
+                    snprintf(buf + used, len - used, " {%s}", n);
+            }
+        }
+    }
+}
+
+/* Asks for the macros the daemon and the rules need at each stage. */
+static void request_macros(SMFICTX *ctx, const struct config *c)
+{
+    static const struct { int where; enum stage st; const char *base; } lists[] = {
+        { SMFIM_ENVFROM, STAGE_MAIL, "i {auth_authen} {auth_type} {mail_addr}" },
+        { SMFIM_ENVRCPT, STAGE_RCPT, "i {rcpt_addr} {rcpt_host} {rcpt_mailer}" },
+        { SMFIM_EOM, STAGE_EOM, "i" },
+    };
+    for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++) {
+        char buf[1024];
+        snprintf(buf, sizeof buf, "%s", lists[i].base);
+        add_macro_names(buf, sizeof buf, c, lists[i].st);
+        smfi_setsymlist(ctx, lists[i].where, buf);
+    }
+}
+
+static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
+                             unsigned long f2, unsigned long f3, unsigned long *pf0,
+                             unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
+{
+    (void)f2;
+    (void)f3;
+    struct config *cfg = holder_get();
+    struct session *s = cfg ? session_new(ctx, cfg) : NULL;
+    if (s == NULL) {
+        if (cfg)
+            config_unref(cfg);
+        /* Take every event with replies: the MAIL callback will fail safe. */
+        *pf0 = 0;
+        *pf1 = 0;
+        *pf2 = *pf3 = 0;
+        return SMFIS_CONTINUE;
+    }
+    smfi_setpriv(ctx, s);
+    unsigned used = cfg->stages_used;
+    unsigned long p = 0;
+    p |= f1 & (SMFIP_RCPT_REJ | SMFIP_NR_CONN | SMFIP_NR_HELO);
+    if (!(used & STAGE_BIT(STAGE_DATA))) {
+        if (reword_socket_is_unix && (f1 & SMFIP_NODATA))
+            p |= SMFIP_NODATA;
+        else
+            p |= f1 & SMFIP_NR_DATA;
+    }
+    int want_headers = (used & STAGE_BIT(STAGE_HEADER)) || s->need_headers;
+    if (!want_headers)
+        p |= f1 & SMFIP_NOHDRS;
+    else if (!(used & STAGE_BIT(STAGE_HEADER)))
+        p |= f1 & SMFIP_NR_HDR;
+    if (!(used & STAGE_BIT(STAGE_EOH)))
+        p |= f1 & SMFIP_NOEOH;
+    if (!(used & STAGE_BIT(STAGE_BODY)))
+        p |= f1 & SMFIP_NOBODY;
+    if (!(used & STAGE_BIT(STAGE_UNKNOWN)))
+        p |= f1 & SMFIP_NOUNKNOWN;
+    s->proto = p;
+    *pf0 = f0 & SMFIF_SETSYMLIST;
+    *pf1 = p;
+    *pf2 = *pf3 = 0;
+    if (*pf0 & SMFIF_SETSYMLIST)
+        request_macros(ctx, cfg);
+    return SMFIS_CONTINUE;
+}
+
+static void addr_text(const struct sockaddr *sa, char *buf, size_t len)
+{
+    buf[0] = '\0';
+    if (sa == NULL)
+        return;
+    if (sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, buf, (socklen_t)len);
+    else if (sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, buf, (socklen_t)len);
+}
+
+static sfsistat cb_connect(SMFICTX *ctx, char *hostname, struct sockaddr *sa)
+{
+    struct session *s = get(ctx);
+    if (s == NULL) {
+        /* negotiate was not called (old MTA): make the session here */
+        struct config *cfg = holder_get();
+        s = cfg ? session_new(ctx, cfg) : NULL;
+        if (s == NULL) {
+            if (cfg)
+                config_unref(cfg);
+            return SMFIS_CONTINUE;          /* no_session() at MAIL */
+        }
+        smfi_setpriv(ctx, s);
+    }
+    char addr[INET6_ADDRSTRLEN + 1];
+    addr_text(sa, addr, sizeof addr);
+    session_set(&s->client_addr, addr[0] ? addr : NULL);
+    session_set(&s->client_name, hostname);
+    return early_reply(s, SMFIP_NR_CONN, policy(s, STAGE_CONNECT));
+}
+
+static sfsistat cb_helo(SMFICTX *ctx, char *helo)
+{
+    struct session *s = get(ctx);
+    if (s == NULL)
+        return SMFIS_CONTINUE;
+    session_set(&s->helo, helo);
+    if (s->has_pending)
+        return early_reply(s, SMFIP_NR_HELO, SMFIS_CONTINUE);
+    return early_reply(s, SMFIP_NR_HELO, policy(s, STAGE_HELO));
+}
+
+/* "<a@b>" -> "a@b" */
+static void set_address(char **field, const char *arg)
+{
+    if (arg == NULL) {
+        session_set(field, NULL);
+        return;
+    }
+    size_t n = strlen(arg);
+    if (n >= 2 && arg[0] == '<' && arg[n - 1] == '>') {
+        char *copy = strndup(arg + 1, n - 2);
+        free(*field);
+        *field = copy;
+    } else
+        session_set(field, arg);
+}
+
+static void update_queue_id(struct session *s)
+{
+    const char *i = smfi_getsymval(s->ctx, "i");
+    if (i && *i && (s->queue_id == NULL || strcmp(s->queue_id, i) != 0))
+        session_set(&s->queue_id, i);
+}
+
+static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
+{
+    struct session *s = get(ctx);
+    if (s == NULL)
+        return no_session(ctx);
+    session_reset_message(s);
+    set_address(&s->sender, argv ? argv[0] : NULL);
+    const char *auth = smfi_getsymval(ctx, "{auth_authen}");
+    session_set(&s->auth_login, auth && *auth ? auth : NULL);
+    update_queue_id(s);
+    if (s->has_pending)
+        return verdict_apply(s, STAGE_MAIL, s->pending_stage, &s->pending);
+    return policy(s, STAGE_MAIL);
+}
+
+/*
+ * A recipient the MTA rejected itself ({rcpt_mailer} = error): Postfix gives
+ * the enhanced code in {rcpt_host} and the text in {rcpt_addr}, not the
+ * 3-digit code, so the basic code is inferred from the class (550/450) for
+ * rule matching; the audit record keeps the original as reported.
+ */
+static sfsistat observe_rejected_rcpt(struct session *s)
+{
+    const char *host = smfi_getsymval(s->ctx, "{rcpt_host}");
+    const char *text = smfi_getsymval(s->ctx, "{rcpt_addr}");
+    char original[1200];
+    snprintf(original, sizeof original, "%s%s%s", host ? host : "", host && text ? " " : "",
+             text ? text : "");
+    struct reply orig;
+    reply_init(&orig);
+    char guess[1300];
+    /* sendmail passes "550 5.1.1 User unknown" in {rcpt_addr}; Postfix only the text */
+    if (text && text[0] >= '2' && text[0] <= '5' && text[1] >= '0' && text[1] <= '9')
+        snprintf(guess, sizeof guess, "%s", text);
+    else
+        snprintf(guess, sizeof guess, "%d %s", host && host[0] == '4' ? 450 : 550, original);
+    struct decision d;
+    decision_init(&d);
+    int matched = 0;
+    if (reply_parse(guess, &orig, NULL) == 0) {
+        struct session_facts f;
+        session_facts(s, &f);
+        struct event ev = { .stage = STAGE_RCPT, .source = "mta", .orig = &orig, .facts = &f };
+        matched = engine_eval(s->cfg, &ev, &d);
+        if (matched < 0) {
+            dlog(LOG_WARNING, session_log_id(s), "rule evaluation failed for an MTA rejection");
+            matched = 0;
+        }
+    }
+    verdict_observe(s, STAGE_RCPT, original, &d, matched > 0);
+    decision_free(&d);
+    reply_free(&orig);
+    return SMFIS_CONTINUE;      /* ignored by the MTA for a rejected recipient */
+}
+
+static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
+{
+    struct session *s = get(ctx);
+    if (s == NULL)
+        return no_session(ctx);
+    set_address(&s->rcpt, argv ? argv[0] : NULL);
+    update_queue_id(s);
+    const char *mailer = smfi_getsymval(ctx, "{rcpt_mailer}");
+    if (mailer && strcmp(mailer, "error") == 0)
+        return observe_rejected_rcpt(s);
+    if (s->has_pending)     /* MAIL was refused; keep refusing if the client goes on */
+        return verdict_apply(s, STAGE_RCPT, s->pending_stage, &s->pending);
+    return policy(s, STAGE_RCPT);
+}
+
+static sfsistat cb_data(SMFICTX *ctx)
+{
+    struct session *s = get(ctx);
+    if (s == NULL)
+        return no_session(ctx);
+    update_queue_id(s);
+    sfsistat v = policy(s, STAGE_DATA);
+    if (v == SMFIS_CONTINUE && (s->proto & SMFIP_NR_DATA))
+        return SMFIS_NOREPLY;
+    return v;
+}
+
+static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
+{
+    struct session *s = get(ctx);
+    if (s == NULL)
+        return no_session(ctx);
+    if (s->need_headers && session_add_header(s, name, value ? value : "") < 0)
+        return verdict_error(s, STAGE_HEADER, "no memory for headers");
+    if (s->proto & SMFIP_NR_HDR)
+        return SMFIS_NOREPLY;
+    return policy(s, STAGE_HEADER);
+}
+
+static sfsistat cb_eoh(SMFICTX *ctx)
+{
+    struct session *s = get(ctx);
+    if (s == NULL)
+        return no_session(ctx);
+    return policy(s, STAGE_EOH);
+}
+
+static sfsistat cb_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
+{
+    (void)chunk;
+    (void)len;
+    struct session *s = get(ctx);
+    if (s == NULL)
+        return no_session(ctx);
+    return policy(s, STAGE_BODY);
+}
+
+static sfsistat cb_eom(SMFICTX *ctx)
+{
+    struct session *s = get(ctx);
+    if (s == NULL)
+        return no_session(ctx);
+    update_queue_id(s);
+    session_set(&s->rcpt, NULL);
+    return policy(s, STAGE_EOM);
+}
+
+static sfsistat cb_unknown(SMFICTX *ctx, const char *cmd)
+{
+    (void)cmd;
+    struct session *s = get(ctx);
+    if (s == NULL)
+        return no_session(ctx);
+    return policy(s, STAGE_UNKNOWN);
+}
+
+static sfsistat cb_abort(SMFICTX *ctx)
+{
+    struct session *s = get(ctx);
+    if (s)
+        session_reset_message(s);
+    return SMFIS_CONTINUE;
+}
+
+static sfsistat cb_close(SMFICTX *ctx)
+{
+    struct session *s = get(ctx);
+    if (s) {
+        smfi_setpriv(ctx, NULL);
+        session_free(s);
+    }
+    return SMFIS_CONTINUE;
+}
+
+struct smfiDesc reword_filter = {
+    .xxfi_name = DAEMON_NAME,
+    .xxfi_version = SMFI_VERSION,
+    .xxfi_flags = SMFIF_SETSYMLIST,
+    .xxfi_connect = cb_connect,
+    .xxfi_helo = cb_helo,
+    .xxfi_envfrom = cb_envfrom,
+    .xxfi_envrcpt = cb_envrcpt,
+    .xxfi_header = cb_header,
+    .xxfi_eoh = cb_eoh,
+    .xxfi_body = cb_body,
+    .xxfi_eom = cb_eom,
+    .xxfi_abort = cb_abort,
+    .xxfi_close = cb_close,
+    .xxfi_unknown = cb_unknown,
+    .xxfi_data = cb_data,
+    .xxfi_negotiate = cb_negotiate,
+};

@@ -1,0 +1,264 @@
+/*
+ * main.c - milter-reword's entry point: options, configuration check, and
+ * the startup order of a well-behaved milter:
+ *   load config -> register -> open socket -> socket owner/group/mode ->
+ *   drop privileges -> daemonize (unless -f) -> pidfile -> supervise
+ *   (the worker runs smfi_main).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "daemon.h"
+
+#ifndef REWORD_VERSION
+#define REWORD_VERSION "0.1.0"
+#endif
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+#define DEFAULT_CONFIG SYSCONFDIR "/milter-reword/milter-reword.conf"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+        "usage: " DAEMON_NAME " [-c FILE] [-p SOCKET] [-u USER[:GROUP]] [-P PIDFILE] [-f] [-n] [-V] [-h]\n"
+        "  -c FILE    configuration file (default " DEFAULT_CONFIG ")\n"
+        "  -p SOCKET  milter socket: unix:/path, local:/path, inet:port@host, inet6:port@[addr]\n"
+        "  -u USER    run as USER (and GROUP) after opening the socket\n"
+        "  -P FILE    write the supervisor's pid to FILE\n"
+        "  -f         stay in the foreground and log to stderr too\n"
+        "  -n         check the configuration and exit (like `reword check`)\n"
+        "  -V         print versions and exit\n"
+        "  -h         this help\n");
+}
+
+static int check_config(const char *path)
+{
+    struct diag_list dl;
+    diag_init(&dl);
+    struct config *c = config_load(path, &dl);
+    diag_sort(&dl);
+    for (size_t i = 0; i < dl.n; i++) {
+        const struct diag *d = &dl.v[i];
+        printf("%s:%d: %s: %s [%s]\n", d->file ? d->file : path, d->line,
+               diag_severity_name(d->severity), d->message, d->id);
+    }
+    int ok = c != NULL;
+    fprintf(stderr, "%s: %s (%zu errors, %zu warnings)\n", path, ok ? "OK" : "NOT usable",
+            diag_count(&dl, DIAG_ERROR), diag_count(&dl, DIAG_WARNING));
+    if (c)
+        config_unref(c);
+    diag_free(&dl);
+    return ok ? 0 : 1;
+}
+
+/* "unix:/p" or "local:/p" -> "/p"; NULL for network sockets. */
+static const char *socket_path(const char *conn)
+{
+    if (strncmp(conn, "unix:", 5) == 0)
+        return conn + 5;
+    if (strncmp(conn, "local:", 6) == 0)
+        return conn + 6;
+    if (conn[0] == '/')
+        return conn;
+    return NULL;
+}
+
+struct run_as { uid_t uid; gid_t gid; const char *name; int set; };
+
+static int resolve_user(const char *spec, struct run_as *ra)
+{
+    memset(ra, 0, sizeof *ra);
+    if (spec == NULL || *spec == '\0')
+        return 0;
+    static char user[256];
+    snprintf(user, sizeof user, "%s", spec);
+    char *group = strchr(user, ':');
+    if (group)
+        *group++ = '\0';
+    struct passwd *pw = getpwnam(user);
+    if (pw == NULL) {
+        fprintf(stderr, DAEMON_NAME ": unknown user '%s'\n", user);
+        return -1;
+    }
+    ra->uid = pw->pw_uid;
+    ra->gid = pw->pw_gid;
+    ra->name = user;
+    if (group && *group) {
+        struct group *gr = getgrnam(group);
+        if (gr == NULL) {
+            fprintf(stderr, DAEMON_NAME ": unknown group '%s'\n", group);
+            return -1;
+        }
+        ra->gid = gr->gr_gid;
+    }
+    ra->set = 1;
+    return 0;
+}
+
+static int drop_privileges(const struct run_as *ra)
+{
+    if (!ra->set)
+        return 0;
+    if (getuid() != 0 && geteuid() != 0) {
+        if (geteuid() == ra->uid)
+            return 0;
+        fprintf(stderr, DAEMON_NAME ": -u needs root\n");
+        return -1;
+    }
+    if (setgid(ra->gid) < 0 || initgroups(ra->name, ra->gid) < 0 || setuid(ra->uid) < 0) {
+        fprintf(stderr, DAEMON_NAME ": cannot become %s: %s\n", ra->name, strerror(errno));
+        return -1;
+    }
+    if (setuid(0) == 0) {
+        fprintf(stderr, DAEMON_NAME ": privileges could not be dropped\n");
+        return -1;
+    }
+    return 0;
+}
+
+static int daemonize(void)
+{
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid > 0)
+        _exit(0);
+    if (setsid() < 0)
+        return -1;
+    if (chdir("/") < 0)
+        return -1;
+    int fd = open("/dev/null", O_RDWR);
+    if (fd >= 0) {
+        dup2(fd, 0);
+        dup2(fd, 1);
+        dup2(fd, 2);
+        if (fd > 2)
+            close(fd);
+    }
+    return 0;
+}
+
+static int write_pidfile(const char *path)
+{
+    FILE *f = fopen(path, "w");
+    if (f == NULL)
+        return -1;
+    fprintf(f, "%ld\n", (long)getpid());
+    return fclose(f);
+}
+
+static int worker_main(void *arg)
+{
+    const struct daemon_opts *o = arg;
+    /* A fresh worker (also after a crash) reads the config from disk; if that
+       fails it keeps the configuration the supervisor started with. */
+    holder_reload(o->config_path);
+    if (worker_signals_start(o->config_path) < 0) {
+        dlog(LOG_ERR, NULL, "cannot start the signal thread");
+        return WORKER_EXIT_FATAL;
+    }
+    dlog(LOG_INFO, NULL, "worker %ld ready", (long)getpid());
+    int rc = smfi_main();
+    dlog(LOG_INFO, NULL, "worker %ld stopped", (long)getpid());
+    return rc == MI_SUCCESS ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+    struct daemon_opts o = { .config_path = DEFAULT_CONFIG };
+    int check_only = 0, c;
+    while ((c = getopt(argc, argv, "c:p:u:P:fnVh")) != -1) {
+        switch (c) {
+        case 'c': o.config_path = optarg; break;
+        case 'p': o.socket = optarg; break;
+        case 'u': o.user = optarg; break;
+        case 'P': o.pidfile = optarg; break;
+        case 'f': o.foreground = 1; break;
+        case 'n': check_only = 1; break;
+        case 'V': {
+            unsigned int ma = 0, mi = 0, pl = 0;
+            smfi_version(&ma, &mi, &pl);
+            printf(DAEMON_NAME " %s (libmilter %u.%u.%u)\n", REWORD_VERSION, ma, mi, pl);
+            return 0;
+        }
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind != argc) {
+        usage(stderr);
+        return 2;
+    }
+    if (check_only)
+        return check_config(o.config_path);
+
+    struct diag_list dl;
+    diag_init(&dl);
+    struct config *cfg = config_load(o.config_path, &dl);
+    diag_sort(&dl);
+    for (size_t i = 0; i < dl.n; i++)
+        fprintf(stderr, "%s:%d: %s: %s [%s]\n", dl.v[i].file ? dl.v[i].file : o.config_path,
+                dl.v[i].line, diag_severity_name(dl.v[i].severity), dl.v[i].message, dl.v[i].id);
+    diag_free(&dl);
+    if (cfg == NULL) {
+        fprintf(stderr, DAEMON_NAME ": %s has errors; not starting\n", o.config_path);
+        return 1;
+    }
+    const char *conn = o.socket ? o.socket : cfg->socket;
+    const char *user = o.user ? o.user : cfg->user;
+    const char *pidfile = o.pidfile ? o.pidfile : cfg->pidfile;
+    log_open(cfg->syslog_facility, o.foreground);
+
+    struct run_as ra;
+    if (resolve_user(user, &ra) < 0)
+        return 1;
+    if (smfi_register(reword_filter) == MI_FAILURE || smfi_setconn((char *)conn) == MI_FAILURE) {
+        fprintf(stderr, DAEMON_NAME ": cannot register with libmilter (socket %s)\n", conn);
+        return 1;
+    }
+    const char *path = socket_path(conn);
+    reword_socket_is_unix = path != NULL;
+    mode_t old_umask = umask(0177);      /* no window in which the socket is world-usable */
+    int rc = smfi_opensocket(1);
+    umask(old_umask);
+    if (rc == MI_FAILURE) {
+        fprintf(stderr, DAEMON_NAME ": cannot open socket %s\n", conn);
+        return 1;
+    }
+    if (path) {
+        if (ra.set && chown(path, ra.uid, ra.gid) < 0)
+            fprintf(stderr, DAEMON_NAME ": chown %s: %s\n", path, strerror(errno));
+        if (chmod(path, (mode_t)cfg->socket_mode) < 0)
+            fprintf(stderr, DAEMON_NAME ": chmod %s: %s\n", path, strerror(errno));
+    }
+    if (drop_privileges(&ra) < 0)
+        return 1;
+    if (!o.foreground && daemonize() < 0) {
+        fprintf(stderr, DAEMON_NAME ": cannot daemonize: %s\n", strerror(errno));
+        return 1;
+    }
+    if (pidfile && write_pidfile(pidfile) < 0)
+        dlog(LOG_ERR, NULL, "cannot write pidfile %s: %s", pidfile, strerror(errno));
+    audit_open(cfg->jsonl);
+    dlog(LOG_INFO, NULL, "starting " DAEMON_NAME " %s on %s with %zu rules from %s (mode %s)",
+         REWORD_VERSION, conn, cfg->nrules, o.config_path,
+         cfg->mode == MODE_AUDIT ? "audit" : "enforce");
+    holder_set(cfg);
+    rc = supervise(worker_main, &o);
+    if (pidfile)
+        unlink(pidfile);
+    if (path)
+        unlink(path);
+    holder_clear();
+    audit_close();
+    return rc;
+}

@@ -1,0 +1,46 @@
+/*
+ * session.h - what the daemon remembers about one SMTP connection: the
+ * configuration it started with, the facts rules can match on, a decision
+ * made at connect/HELO that waits for MAIL, and the headers of the current
+ * message (kept only when a rule needs them).
+ */
+#ifndef REWORD_DAEMON_SESSION_H
+#define REWORD_DAEMON_SESSION_H
+
+#include <libmilter/mfapi.h>
+
+#include "engine.h"
+#include "rules.h"
+
+#define SESSION_MAX_HEADERS      200
+#define SESSION_MAX_HEADER_BYTES (64 * 1024)
+
+struct session {
+    SMFICTX *ctx;
+    struct config *cfg;             /* reference held for the whole connection */
+    char id[24];                    /* session id for logs before a queue id exists */
+    char *client_addr, *client_name, *helo, *sender, *rcpt, *queue_id, *auth_login;
+    /* A connect/HELO-stage decision, applied from MAIL on (Postfix shows no
+       milter text before MAIL). */
+    struct decision pending;
+    enum stage pending_stage;
+    int has_pending;
+    int conn_accepted;              /* an accept rule at connect/HELO: no more policy */
+    int msg_accepted;               /* an accept rule at MAIL or later: no more for this message */
+    int need_headers;               /* some rule matches headers */
+    unsigned long proto;            /* SMFIP_* flags negotiated with the MTA */
+    char **hnames, **hvalues;
+    size_t nheaders, header_bytes;
+};
+
+struct session *session_new(SMFICTX *ctx, struct config *cfg);
+void session_free(struct session *s);
+void session_reset_message(struct session *s);     /* new MAIL FROM or abort */
+void session_set(char **field, const char *value);  /* replaces a strdup'd field */
+int session_add_header(struct session *s, const char *name, const char *value);
+/* The log prefix: queue id when known, else the session id. */
+const char *session_log_id(const struct session *s);
+/* Fills facts from the session (pointers into s; valid until s changes). */
+void session_facts(struct session *s, struct session_facts *f);
+
+#endif

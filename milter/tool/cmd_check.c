@@ -1,0 +1,66 @@
+/*
+ * cmd_check.c - `reword check [-c FILE] [--strict]`: loads a rule file and
+ * every include, checks it against the code taxonomy and prints every
+ * finding as FILE:LINE: error|warning: message [id], sorted by file and
+ * line.  Exit 0 when clean, 1 on errors (or on warnings with --strict).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+#include "diag.h"
+#include "rules.h"
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+#define DEFAULT_CONFIG SYSCONFDIR "/milter-reword/milter-reword.conf"
+
+void print_diags(const struct diag_list *dl, const char *indent)
+{
+    for (size_t i = 0; i < dl->n; i++) {
+        const struct diag *d = &dl->v[i];
+        if (d->file && d->line > 0)
+            printf("%s%s:%d: %s: %s [%s]\n", indent, d->file, d->line,
+                   diag_severity_name(d->severity), d->message, d->id);
+        else if (d->file)
+            printf("%s%s: %s: %s [%s]\n", indent, d->file,
+                   diag_severity_name(d->severity), d->message, d->id);
+        else
+            printf("%s%s: %s [%s]\n", indent, diag_severity_name(d->severity),
+                   d->message, d->id);
+    }
+}
+
+int cmd_check(int argc, char **argv)
+{
+    const char *path = DEFAULT_CONFIG;
+    int strict = 0, quiet = 0;
+    for (int i = 1; i < argc; i++) {
+        if ((strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) && i + 1 < argc)
+            path = argv[++i];
+        else if (strcmp(argv[i], "--strict") == 0)
+            strict = 1;
+        else if (strcmp(argv[i], "-q") == 0 || strcmp(argv[i], "--quiet") == 0)
+            quiet = 1;
+        else {
+            fprintf(stderr, "usage: reword check [-c FILE] [--strict] [-q]\n");
+            return 2;
+        }
+    }
+    struct diag_list dl;
+    diag_init(&dl);
+    struct config *cfg = config_load(path, &dl);
+    diag_sort(&dl);
+    print_diags(&dl, "");
+    size_t errors = diag_count(&dl, DIAG_ERROR);
+    size_t warnings = diag_count(&dl, DIAG_WARNING);
+    if (!quiet)
+        fprintf(stderr, "%s: %zu error(s), %zu warning(s), %s\n", path, errors, warnings,
+                cfg ? "loaded" : "NOT loaded");
+    int status = (errors > 0 || cfg == NULL || (strict && warnings > 0)) ? 1 : 0;
+    if (cfg)
+        config_unref(cfg);
+    diag_free(&dl);
+    return status;
+}
