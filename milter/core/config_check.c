@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "config_int.h"
 #include "reply.h"
@@ -284,4 +285,185 @@ void check_rule_set(struct load_ctx *x)
 {
     check_duplicates(x);
     check_shadowed(x);
+}
+
+/* ---- syntax pre-check ---- */
+
+/*
+ * libconfig 1.5 leaks the text of a string token when a syntax error occurs
+ * right at that string ("name = "x"" with a stray quote, a missing "=").  A
+ * daemon that is reloaded with broken files would leak a little each time,
+ * so before libconfig sees a text this walks its tokens with libconfig's
+ * grammar and reports such an error itself.  Any other problem (or an
+ * @include, which libconfig splices in) is left to libconfig, which then
+ * reports it without leaking; valid files always pass.
+ */
+enum tok { T_EOF, T_STRING, T_NAME, T_SCALAR, T_PUNCT, T_OTHER };
+
+struct lex {
+    const char *p;
+    int line;
+};
+
+static int is_name_start(int c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '*';
+}
+
+static int is_name_char(int c)
+{
+    return is_name_start(c) || (c >= '0' && c <= '9') || c == '-' || c == '_';
+}
+
+/* Skips blanks and comments; 0, or -1 on an unterminated comment. */
+static int skip_space(struct lex *l)
+{
+    for (;;) {
+        const char *p = l->p;
+        if (*p == '\n')
+            l->line++, l->p++;
+        else if (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\f' || *p == '\v')
+            l->p++;
+        else if (*p == '#' || (p[0] == '/' && p[1] == '/'))
+            l->p += strcspn(p, "\n");
+        else if (p[0] == '/' && p[1] == '*') {
+            const char *e = strstr(p + 2, "*/");
+            if (e == NULL)
+                return -1;
+            for (; p < e; p++)
+                l->line += *p == '\n';
+            l->p = e + 2;
+        } else
+            return 0;
+    }
+}
+
+static enum tok lex_next(struct lex *l, char *punct, int *line)
+{
+    if (skip_space(l) < 0)
+        return T_OTHER;
+    *line = l->line;
+    const char *p = l->p;
+    if (*p == '\0')
+        return T_EOF;
+    if (*p == '"') {
+        for (p++; *p && *p != '"'; p++) {
+            if (*p == '\\' && p[1])
+                p++;
+            l->line += *p == '\n';
+        }
+        if (*p != '"')
+            return T_OTHER;             /* unterminated: libconfig reports it */
+        l->p = p + 1;
+        return T_STRING;
+    }
+    if (strchr("=:;,{}[]()", *p)) {
+        *punct = *p;
+        l->p++;
+        return T_PUNCT;
+    }
+    if (is_name_start((unsigned char)*p)) {
+        size_t n = 1;
+        while (is_name_char((unsigned char)p[n]))
+            n++;
+        l->p += n;
+        if ((n == 4 && strncasecmp(p, "true", 4) == 0) || (n == 5 && strncasecmp(p, "false", 5) == 0))
+            return T_SCALAR;
+        return T_NAME;
+    }
+    if ((*p >= '0' && *p <= '9') || *p == '-' || *p == '+' || *p == '.') {
+        size_t n = 1;
+        while (is_name_char((unsigned char)p[n]) || p[n] == '.' || p[n] == '+')
+            n++;
+        l->p += n;
+        return T_SCALAR;
+    }
+    return T_OTHER;                     /* @include, garbage: libconfig's business */
+}
+
+enum pstate { S_NAME, S_ASSIGN, S_VALUE, S_AFTER, V_FIRST, V_NEXT, V_AFTER };
+#define SYNTAX_MAX_DEPTH 256
+
+int precheck_syntax(struct load_ctx *x, const char *text, const char *file)
+{
+    char stack[SYNTAX_MAX_DEPTH];       /* '{', '[', '(' */
+    int depth = 0, last_string = 0, line = 1;
+    enum pstate st = S_NAME;
+    struct lex l = { text, 1 };
+    for (;;) {
+        char c = 0;
+        enum tok t = lex_next(&l, &c, &line);
+        char ctx = depth ? stack[depth - 1] : 0;
+        int settings = ctx == 0 || ctx == '{';
+        int closer = t == T_PUNCT && ((c == '}' && ctx == '{') || (c == ']' && ctx == '[') ||
+                                      (c == ')' && ctx == '('));
+        int ok = 0, value = 0;
+        if (t == T_OTHER)
+            return 0;
+        switch (st) {
+        case S_NAME:
+            if (t == T_NAME)
+                ok = 1, st = S_ASSIGN;
+            else if (t == T_EOF && depth == 0)
+                return 0;
+            else
+                ok = closer && ctx == '{';
+            break;
+        case S_ASSIGN:
+            ok = t == T_PUNCT && (c == '=' || c == ':');
+            st = S_VALUE;
+            break;
+        case S_AFTER:
+        case V_AFTER:
+            if (t == T_STRING && last_string)
+                ok = 1;
+            else if (st == S_AFTER && t == T_PUNCT && (c == ';' || c == ','))
+                ok = 1, st = S_NAME;
+            else if (st == S_AFTER && t == T_NAME)
+                ok = 1, st = S_ASSIGN;
+            else if (st == S_AFTER && t == T_EOF && depth == 0)
+                return 0;
+            else if (st == V_AFTER && t == T_PUNCT && c == ',')
+                ok = 1, st = V_NEXT;
+            else
+                ok = closer;
+            break;
+        case V_FIRST:
+            if (closer) {
+                ok = 1;
+                break;
+            }
+            /* fall through */
+        case S_VALUE:
+        case V_NEXT:
+            if (t == T_STRING || t == T_SCALAR)
+                ok = value = 1;
+            else if (t == T_PUNCT && ctx != '[' && (c == '{' || c == '[' || c == '(')) {
+                if (depth == SYNTAX_MAX_DEPTH)
+                    return 0;
+                stack[depth++] = c;
+                ok = 1;
+                st = c == '{' ? S_NAME : V_FIRST;
+                continue;
+            }
+            break;
+        }
+        if (!ok) {
+            if (t != T_STRING)
+                return 0;       /* libconfig reports this one without leaking */
+            ld_diag(x, file, line, "syntax", DIAG_ERROR,
+                    "syntax error: a string cannot stand here (a missing \"=\", \";\" or "
+                    "brackets before it, or a stray quote?)");
+            return -1;
+        }
+        if (value) {
+            st = settings ? S_AFTER : V_AFTER;
+            last_string = t == T_STRING;
+        } else if (closer) {
+            depth--;
+            st = (depth == 0 || stack[depth - 1] == '{') ? S_AFTER : V_AFTER;
+            last_string = 0;
+        } else if (t != T_STRING)
+            last_string = 0;
+    }
 }

@@ -83,5 +83,7 @@ void free_rule_reply(struct rule_reply *rr);
 void check_rule_reply(struct load_ctx *x, const struct rule *r, const struct rule_aux *a);
 /* Across rules: duplicate-rule, shadowed-rule. */
 void check_rule_set(struct load_ctx *x);
+/* Reports syntax errors libconfig 1.5 would leak memory on; -1 if one was found. */
+int precheck_syntax(struct load_ctx *x, const char *text, const char *file);
 
 #endif

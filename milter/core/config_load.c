@@ -34,6 +34,7 @@
 #include "rules.h"
 
 #define DEFAULT_SOCKET "unix:/run/milter-reword/milter-reword.sock"
+#define CONFIG_MAX_BYTES (64 << 20)   /* a bigger rule file is a mistake */
 
 /* ---- diagnostics and setting helpers (shared with config_check.c) ---- */
 
@@ -448,6 +449,60 @@ static void read_tree(struct load_ctx *x, config_t *cf, const char *path)
     free(il.line);
 }
 
+/* The whole file as a string, or NULL after a diagnostic. */
+static char *read_text(struct load_ctx *x, const char *path, const char *rep_file, int rep_line)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        ld_diag(x, rep_file, rep_line, "include-failed", DIAG_ERROR, "cannot read %s: %s",
+                path, strerror(errno));
+        return NULL;
+    }
+    size_t len = 0, cap = 0;
+    char *buf = NULL;
+    for (;;) {
+        if (cap - len < 4096) {
+            if (cap >= CONFIG_MAX_BYTES) {
+                ld_diag(x, rep_file, rep_line, "include-failed", DIAG_ERROR,
+                        "cannot read %s: larger than %d MiB", path, CONFIG_MAX_BYTES >> 20);
+                break;
+            }
+            cap = cap ? cap * 2 : 65536;
+            char *nb = realloc(buf, cap + 1);
+            if (nb == NULL) {
+                ld_diag(x, NULL, 0, "out-of-memory", DIAG_ERROR, "out of memory while loading");
+                break;
+            }
+            buf = nb;
+        }
+        size_t n = fread(buf + len, 1, cap - len, f);
+        len += n;
+        if (n == 0) {
+            if (ferror(f))
+                ld_diag(x, rep_file, rep_line, "include-failed", DIAG_ERROR,
+                        "cannot read %s: %s", path, strerror(errno));
+            else {
+                buf[len] = '\0';
+                fclose(f);
+                const char *nul = memchr(buf, '\0', len);
+                if (nul == NULL)
+                    return buf;
+                int line = 1;
+                for (const char *p = buf; p < nul; p++)
+                    line += *p == '\n';
+                ld_diag(x, path, line, "syntax", DIAG_ERROR,
+                        "syntax error: a NUL byte; this is not a text file");
+                free(buf);
+                return NULL;
+            }
+            break;
+        }
+    }
+    fclose(f);
+    free(buf);
+    return NULL;
+}
+
 static void load_file(struct load_ctx *x, const char *path, const char *text,
                       const char *from_file, int from_line)
 {
@@ -482,15 +537,28 @@ static void load_file(struct load_ctx *x, const char *path, const char *text,
         free(real);
         return;
     }
+    char *owned = NULL;
+    if (text == NULL && (text = owned = read_text(x, path, rep_file, rep_line)) == NULL) {
+        free(real);
+        return;
+    }
+    if (precheck_syntax(x, text, path) < 0) {
+        free(owned);
+        free(real);
+        return;
+    }
     config_t cf;
     config_init(&cf);
     char *dup = strdup(path);
     if (dup)
         config_set_include_dir(&cf, dirname(dup));  /* for libconfig's own @include */
-    int ok = text ? config_read_string(&cf, text) : config_read_file(&cf, path);
+    int ok = config_read_string(&cf, text);
+    free(owned);
     if (!ok) {
         if (config_error_type(&cf) == CONFIG_ERR_FILE_IO)
-            ld_diag(x, rep_file, rep_line, "include-failed", DIAG_ERROR, "cannot read %s", path);
+            ld_diag(x, config_error_file(&cf) ? config_error_file(&cf) : path,
+                    config_error_line(&cf), "include-failed", DIAG_ERROR, "cannot read %s",
+                    path);
         else {
             const char *why = config_error_text(&cf) ? config_error_text(&cf) : "unreadable";
             if (strcmp(why, "syntax error") == 0)

@@ -24,7 +24,8 @@
  *     closing ' " > or # that matches one before the code.
  *  4. Split Postfix's one-line flattening: inside a "NNN-" line, white space
  *     then the same code with "-" or " " (and then the first line's enhanced
- *     code, when it had one) starts the next line.
+ *     code, when it had one) starts the next line; when the enhanced code
+ *     never recurs ("550-5.7.1 a 550 b"), the code alone does.
  *  5. Each line gives code, continuation marker, enhanced code and text.  The
  *     first line's enhanced code is stored as written (without a leading
  *     "#"); an equal code on later lines is removed from their text, a

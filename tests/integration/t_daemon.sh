@@ -1,0 +1,111 @@
+#!/bin/bash
+# t_daemon.sh - milter-reword's own decisions through a real Postfix: the
+# exact reply text an SMTP client (swaks) sees for rejects at MAIL, RCPT,
+# DATA and end of message, a tempfail, a multi-line reply, hostile sender
+# addresses in templates, Postfix's own RCPT rejections in the JSON audit
+# log, SIGHUP with a broken file (old rules stay) and a good one (new rules
+# apply), and mode = "audit" (nothing changes for the client).
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/reword.sh"
+
+pf_setup
+for u in blocked later multi; do pf_add_user "$u"; done
+CONF=$LAB/reword.conf
+write_conf() {   # write_conf MODE BLOCK_TEXT
+    cat >"$CONF" <<EOC
+milter: { mode = "$1"; on_error = "tempfail"; };
+audit: { syslog_facility = "mail"; jsonl = "$LAB/log/audit.jsonl"; };
+rules = (
+  { name = "mail-block"; when = { stage = "mail"; sender = "^blocked@"; };
+    action = "reject"; reply = { enhanced = "5.7.1"; text = "Mail from <%{sender}> is refused by policy."; }; },
+  { name = "mail-echo"; when = { stage = "mail"; sender = "^(\"|%)"; };
+    action = "reject"; reply = { enhanced = "5.7.1"; text = "Sender <%{sender}> is not accepted."; }; },
+  { name = "rcpt-block"; when = { stage = "rcpt"; rcpt = "(?i)^blocked@"; };
+    action = "reject"; reply = { enhanced = "5.7.1"; text = "$2"; }; },
+  { name = "rcpt-later"; when = { stage = "rcpt"; rcpt = "^later@"; };
+    action = "tempfail"; reply = { enhanced = "4.2.1"; text = "The mailbox <%{rcpt}> is busy; your server will retry."; }; },
+  { name = "rcpt-multi"; when = { stage = "rcpt"; rcpt = "^multi@"; };
+    action = "reject"; reply = { code = 550; enhanced = "5.7.1";
+      lines = [ "This recipient does not take mail from outside.", "Ask them for another address." ]; }; },
+  { name = "data-block"; when = { stage = "data"; sender = "^nodata@"; };
+    action = "reject"; reply = { code = 554; enhanced = "5.7.1"; text = "Messages from <%{sender}> are refused."; }; },
+  { name = "eom-spam"; when = { stage = "eom"; header = "Subject: (?i)cheap pills"; };
+    action = "reject"; reply = { code = 550; enhanced = "5.7.1"; text = "The message was refused as spam (subject)."; }; }
+);
+EOC
+}
+write_conf enforce "Mail for <%{rcpt}> is refused by policy."
+pf_conf "smtpd_data_restrictions ="
+reword_start "$CONF"
+pf_start
+
+# --- own decisions, exact text the client reads ---
+assert_eq "$(smtp_mail_reply blocked@example.org)" \
+    "550 5.7.1 Mail from <blocked@example.org> is refused by policy." "reject at MAIL"
+assert_eq "$(smtp_rcpt_reply sender@example.org blocked@local.test)" \
+    "550 5.7.1 Mail for <blocked@local.test> is refused by policy." "reject at RCPT"
+assert_eq "$(smtp_rcpt_reply sender@example.org later@local.test)" \
+    "451 4.2.1 The mailbox <later@local.test> is busy; your server will retry." "tempfail at RCPT"
+assert_eq "$(smtp_rcpt_reply sender@example.org multi@local.test)" \
+    "$(printf '550-5.7.1 This recipient does not take mail from outside.\n550 5.7.1 Ask them for another address.')" \
+    "multi-line reject at RCPT"
+assert_eq "$(smtp_rcpt_reply sender@example.org blocked@local.test,alice@local.test)" \
+    "$(printf '550 5.7.1 Mail for <blocked@local.test> is refused by policy.\n250 2.1.5 Ok')" \
+    "per-recipient reject affects only that recipient"
+smtp_swaks --from nodata@example.org --to alice@local.test >/dev/null
+assert_eq "$(smtp_replies DATA)" "554 5.7.1 Messages from <nodata@example.org> are refused." "reject at DATA"
+assert_eq "$(smtp_data_reply sender@example.org alice@local.test --header 'Subject: Cheap pills now')" \
+    "550 5.7.1 The message was refused as spam (subject)." "reject at end of message"
+assert_match "$(smtp_data_reply sender@example.org alice@local.test --header 'Subject: hello')" \
+    '^250 2\.0\.0 Ok: queued as ' "a clean message is accepted (no reply left behind)"
+
+# --- hostile sender addresses flowing into a template ---
+out=$(smtp_chat "EHLO client.example" 'MAIL FROM:<"a\r\n250 ok"@x.example>' QUIT)
+mail=$(smtp_replies MAIL)
+assert_eq "$(wc -l <<<"$mail")" "1" "hostile CR/LF sender: one reply line"
+assert_match "$mail" '^550 5\.7\.1 Sender <"a\\r\\n250 ok"@x\.example> is not accepted\.$' \
+    "hostile CR/LF sender: one well-formed reply"
+out=$(smtp_chat "EHLO client.example" 'MAIL FROM:<%n%s%%@x.example>' QUIT)
+assert_eq "$(smtp_replies MAIL)" "550 5.7.1 Sender <%n%s%%@x.example> is not accepted." \
+    "percent signs in the sender reach the client unchanged"
+
+# --- Postfix's own rejection, observed in the audit log ---
+assert_eq "$(smtp_rcpt_reply sender@example.org nobody@local.test)" \
+    "550 5.1.1 <nobody@local.test>: Recipient address rejected: User unknown in local recipient table" \
+    "Postfix's own reject reaches the client unchanged"
+assert_true "Postfix-own reject in the JSON audit log" \
+    reword_audit_wait '"source":"mta".*"rcpt":"nobody@local.test".*"original":"5\.1\.1 [^"]*User unknown' 10
+line=$(grep '"rcpt":"nobody@local.test"' "$LAB/log/audit.jsonl" | tail -n 1)
+assert_contains "$line" '"action":"observe"' "observed rejection recorded as observe"
+assert_true "JSON audit line parses" python3 -c 'import json,sys; json.loads(sys.argv[1])' "$line"
+assert_true "own reject in the audit log" reword_audit_wait '"rule":"rcpt-block".*"action":"reject".*"mode":"enforce"' 5
+assert_eq "$(stat -c '%a %U %G' "$RW_SOCK")" "660 nobody postfix" "socket nobody:postfix mode 0660"
+assert_match "$(ps -o user= -p "$(pgrep -P "$RW_PID" | head -n 1)")" '^nobody' "worker runs as nobody"
+
+# --- reload: a broken file keeps the old rules; a good one applies ---
+cp "$CONF" "$CONF.good"
+printf 'rules = ( { name = "x"; when = { stage = "rcpt" ; }\n' >"$CONF"   # syntax error
+kill -HUP "$(cat "$LAB/run/reword.pid")"
+assert_true "broken reload is logged with file:line" reword_log_wait "$CONF:[0-9]+: error" 10
+assert_true "broken reload keeps the old rules (logged)" reword_log_wait 'reload of .* failed: keeping' 10
+assert_eq "$(smtp_rcpt_reply sender@example.org blocked@local.test)" \
+    "550 5.7.1 Mail for <blocked@local.test> is refused by policy." "old rules still apply after a broken reload"
+assert_true "daemon survived SIGHUP" kill -0 "$RW_PID"
+write_conf enforce "Reloaded: <%{rcpt}> does not take mail."
+kill -HUP "$(cat "$LAB/run/reword.pid")"
+assert_true "good reload is logged" reword_log_wait 'reloaded .*: 7 rules' 10
+assert_eq "$(smtp_rcpt_reply sender@example.org blocked@local.test)" \
+    "550 5.7.1 Reloaded: <blocked@local.test> does not take mail." "new rules apply after SIGHUP"
+
+# --- mode = audit: decide and log, change nothing ---
+write_conf audit "Mail for <%{rcpt}> is refused by policy."
+kill -HUP "$(cat "$LAB/run/reword.pid")"
+sleep 0.3
+reword_log_wait 'reloaded .*: 7 rules' 10
+assert_eq "$(smtp_rcpt_reply sender@example.org blocked@local.test)" "250 2.1.5 Ok" \
+    "audit mode: the client sees no change"
+assert_true "audit mode: the decision is logged" \
+    reword_audit_wait '"rcpt":"blocked@local.test".*"action":"reject".*"mode":"audit"' 10
+
+assert_eq "$(pf_maillog_warnings)" "" "no warning: lines in Postfix's log"
+t_summary
