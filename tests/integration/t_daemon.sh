@@ -16,6 +16,8 @@ write_conf() {   # write_conf MODE BLOCK_TEXT
 milter: { mode = "$1"; on_error = "tempfail"; };
 audit: { syslog_facility = "mail"; jsonl = "$LAB/log/audit.jsonl"; };
 rules = (
+  { name = "helo-block"; when = { stage = "helo"; helo = "^evil\\."; };
+    action = "reject"; reply = { enhanced = "5.7.1"; text = "Your HELO name %{helo} is not accepted here."; }; },
   { name = "mail-block"; when = { stage = "mail"; sender = "^blocked@"; };
     action = "reject"; reply = { enhanced = "5.7.1"; text = "Mail from <%{sender}> is refused by policy."; }; },
   { name = "mail-echo"; when = { stage = "mail"; sender = "^(\"|%)"; };
@@ -59,6 +61,14 @@ assert_eq "$(smtp_data_reply sender@example.org alice@local.test --header 'Subje
 assert_match "$(smtp_data_reply sender@example.org alice@local.test --header 'Subject: hello')" \
     '^250 2\.0\.0 Ok: queued as ' "a clean message is accepted (no reply left behind)"
 
+# --- a HELO decision is shown from MAIL on (Postfix shows no milter text at HELO) ---
+smtp_chat "EHLO evil.example" "MAIL FROM:<a@example.org>" "RCPT TO:<alice@local.test>" QUIT >/dev/null
+assert_match "$(smtp_replies EHLO | tail -n 1)" '^250 ' "HELO itself is answered 250"
+assert_eq "$(smtp_replies MAIL)" "550 5.7.1 Your HELO name evil.example is not accepted here." \
+    "HELO-stage reject applied at MAIL with its text"
+assert_true "audit says where it was decided" \
+    reword_audit_wait '"stage":"helo".*"rule":"helo-block".*"note":"decided at helo, applied at mail"' 5
+
 # --- hostile sender addresses flowing into a template ---
 out=$(smtp_chat "EHLO client.example" 'MAIL FROM:<"a\r\n250 ok"@x.example>' QUIT)
 mail=$(smtp_replies MAIL)
@@ -93,7 +103,7 @@ assert_eq "$(smtp_rcpt_reply sender@example.org blocked@local.test)" \
 assert_true "daemon survived SIGHUP" kill -0 "$RW_PID"
 write_conf enforce "Reloaded: <%{rcpt}> does not take mail."
 kill -HUP "$(cat "$LAB/run/reword.pid")"
-assert_true "good reload is logged" reword_log_wait 'reloaded .*: 7 rules' 10
+assert_true "good reload is logged" reword_log_wait 'reloaded .*: 8 rules' 10
 assert_eq "$(smtp_rcpt_reply sender@example.org blocked@local.test)" \
     "550 5.7.1 Reloaded: <blocked@local.test> does not take mail." "new rules apply after SIGHUP"
 
@@ -101,7 +111,7 @@ assert_eq "$(smtp_rcpt_reply sender@example.org blocked@local.test)" \
 write_conf audit "Mail for <%{rcpt}> is refused by policy."
 kill -HUP "$(cat "$LAB/run/reword.pid")"
 sleep 0.3
-reword_log_wait 'reloaded .*: 7 rules' 10
+reword_log_wait 'reloaded .*: 8 rules' 10
 assert_eq "$(smtp_rcpt_reply sender@example.org blocked@local.test)" "250 2.1.5 Ok" \
     "audit mode: the client sees no change"
 assert_true "audit mode: the decision is logged" \
