@@ -1,12 +1,15 @@
 #!/bin/sh
-# Installs every Debian package milter-reword needs to build, test and demo.
+# Installs every Debian package milter-reword needs to build, test and demo
+# (lists in tools/deps/*.txt).
 # Idempotent: apt-get skips what is already there. Postfix is installed with
 # debconf "No configuration" so the system instance is neither set up nor
 # started; the tests run their own private instances.
 set -eu
-PKGS="build-essential pkg-config gawk python3
-      libmilter-dev libconfig-dev libpcre2-dev libcmocka-dev zlib1g-dev
-      miltertest postfix postfix-pcre swaks libc6-dev"
+# The package lists live in tools/deps/*.txt, one package per line, so each
+# part of the project (build, Postfix tests, fuzzing, sendmail, ...) names
+# its own.
+here=$(dirname "$0")
+PKGS=$(cat "$here"/deps/*.txt | sed 's/#.*//' | tr -s ' \t\n' ' ')
 if [ "$(id -u)" -ne 0 ]; then
     echo "deps: run as root (apt-get install needs it)" >&2
     exit 1

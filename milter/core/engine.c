@@ -22,6 +22,19 @@
  * A condition on a fact the session does not have (no HELO yet, no
  * recipient, unknown client name) does not match.
  *
+ * WHAT THE DECISION HOLDS
+ *  - rewrite (reply event), reject/tempfail (policy event): the reply built
+ *    by build_rule_reply; has_reply = 1.
+ *  - log: on a reply event the original made well-formed (has_reply = 1),
+ *    on a policy event no reply.  accept/discard: no reply.
+ *  - no rule matched (return 0): on a reply event the original made
+ *    well-formed - class of the enhanced code forced to the basic code's,
+ *    "X.0.0" added to a 4xx/5xx without one (nothing more is guessed: only
+ *    a rule may claim a specific reason), none on a 3xx, text sanitized and
+ *    split to libmilter's limits; on a policy event nothing.
+ *  - -1 (no memory, a regex engine error such as the match limit): the
+ *    decision is left empty; the caller applies on_error.
+ *
  * BUILDING THE REPLY (build_rule_reply) - see the numbered steps there.
  */
 #include <stdio.h>
@@ -272,17 +285,11 @@ static int wellformed_original(const struct reply *orig, struct reply *out)
     reply_free(out);
     reply_init(out);
     out->code = orig->code;
-    if (orig->has_enhanced) {
-        out->has_enhanced = 1;
-        out->eclass = orig->eclass;
-        out->esubject = orig->esubject;
-        out->edetail = orig->edetail;
-    }
+    if (orig->has_enhanced)
+        set_enhanced(out, orig->eclass, orig->esubject, orig->edetail);
     if (out->code == 0 && orig->has_enhanced)      /* "5.1.1 text" without basic code */
         out->code = default_code(orig->eclass);
     fix_codes(out);
-    if (!out->has_enhanced)
-        out->enhanced[0] = '\0';
     struct lines l = { 0 };
     copy_lines(&l, orig);
     if (lines_into_reply(&l, out) < 0)
@@ -312,8 +319,9 @@ static int pmatch(const struct pattern *p, const char *subject)
 }
 
 /* Returns 1 when every condition of r holds for ev, 0 when one does not,
-   -1 on a regex engine error or no memory. */
-static int rule_matches(const struct rule *r, const struct event *ev)
+   -1 on a regex engine error.  otext: ev->orig's text joined (join_lines),
+   computed once per evaluation; NULL for a policy event. */
+static int rule_matches(const struct rule *r, const struct event *ev, const char *otext)
 {
     const struct rule_match *m = &r->when;
     const struct reply *o = ev->orig;
@@ -342,15 +350,8 @@ static int rule_matches(const struct rule *r, const struct event *ev)
                 || (m->enh_detail >= 0 && o->edetail != m->enh_detail))
                 return 0;
         }
-        if (m->text) {
-            char *t = join_lines(o, " ");
-            if (t == NULL)
-                return -1;
-            rc = pattern_match(m->text, t);
-            free(t);
-            if (rc <= 0)
-                return rc;
-        }
+        if (m->text && (rc = pattern_match(m->text, otext ? otext : "")) <= 0)
+            return rc;
     }
 
     /* conditions on the session */
@@ -417,13 +418,13 @@ static const struct session_facts *facts_of(const struct event *ev)
  * when none does, -1 on a matching error.
  */
 static int infer_enhanced(const struct config *c, size_t from, const struct event *probe,
-                          int *cls, int *subj, int *det)
+                          const char *ptext, int *cls, int *subj, int *det)
 {
     for (size_t i = from; i < c->nrules; i++) {
         const struct rule *r = &c->rules[i];
         if (r->reply.enhanced == NULL || !rule_applies(r, probe))
             continue;
-        int m = rule_matches(r, probe);
+        int m = rule_matches(r, probe, ptext);
         if (m < 0)
             return -1;
         if (m && parse_enh(r->reply.enhanced, cls, subj, det) == 0)
@@ -514,7 +515,7 @@ static int build_rule_reply(const struct config *c, size_t ri, const struct even
     else if (cls == 4 || cls == 5) {
         int ec = 0, es = 0, ed = 0, got;
         if (orig) {
-            got = infer_enhanced(c, ri + 1, ev, &ec, &es, &ed);
+            got = infer_enhanced(c, ri + 1, ev, otext, &ec, &es, &ed);
         } else {
             struct reply probe;
             char empty[1] = "";
@@ -525,7 +526,7 @@ static int build_rule_reply(const struct config *c, size_t ri, const struct even
             probe.lines = probe_lines;
             struct event pev = *ev;
             pev.orig = &probe;
-            got = infer_enhanced(c, 0, &pev, &ec, &es, &ed);
+            got = infer_enhanced(c, 0, &pev, "", &ec, &es, &ed);
         }
         if (got < 0)
             return -1;
