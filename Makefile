@@ -132,3 +132,6 @@ install: all
 
 clean:
 	rm -rf $(B)
+
+# Further targets, one fragment per concern (fuzzing, sendmail tests, ...).
+-include $(wildcard mk/*.mk)
