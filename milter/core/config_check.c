@@ -210,11 +210,19 @@ static int unconditional(const struct rule_match *m)
            m->nheaders == 0;
 }
 
-/* Rules compete for the same events only within a kind: rewrite rules for
-   replies, own decisions for policy events, log rules for both. */
-static int action_kind(enum action a)
+/* Which events a rule can match (see engine.c): reply events go to rewrite
+   and log rules; policy events to rules with an explicit own decision or
+   log, and only when they have no condition on the original reply. */
+static int on_replies(const struct rule *r)
 {
-    return a == ACTION_REWRITE ? 0 : a == ACTION_LOG ? 2 : 1;
+    return r->action == ACTION_REWRITE || r->action == ACTION_LOG;
+}
+
+static int on_policy(const struct rule *r)
+{
+    const struct rule_match *m = &r->when;
+    return r->action != ACTION_REWRITE && !m->code && !m->code_class && !m->has_enhanced &&
+           !m->text;
 }
 
 static int part_covers(int e, int l)
@@ -226,8 +234,12 @@ static int part_covers(int e, int l)
 static int covers(const struct rule *e, const struct rule *l)
 {
     const struct rule_match *em = &e->when, *lm = &l->when;
-    if (action_kind(e->action) != action_kind(l->action))
+    if (on_replies(l) && !on_replies(e))
         return 0;
+    if (on_policy(l) && !on_policy(e))
+        return 0;
+    if (!on_replies(l) && !on_policy(l))
+        return 0;                       /* never matches anyway */
     if ((em->stages & lm->stages) != lm->stages)
         return 0;
     if (em->source && !(lm->source && strcmp(em->source, lm->source) == 0))

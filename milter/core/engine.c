@@ -466,7 +466,7 @@ static int infer_enhanced(const struct config *c, size_t from, const struct even
  *     at most 32 lines.
  */
 static int build_rule_reply(const struct config *c, size_t ri, const struct event *ev,
-                       enum action act, struct reply *out)
+                            const char *otext, enum action act, struct reply *out)
 {
     const struct rule *r = &c->rules[ri];
     const struct reply *orig = ev->orig;
@@ -538,12 +538,8 @@ static int build_rule_reply(const struct config *c, size_t ri, const struct even
     /* 4. text */
     struct lines l = { 0 };
     char *expl = explain_reply(out);          /* uses only the codes of out */
-    char *otext = orig ? join_lines(orig, " ") : NULL;
-    if (expl == NULL || (orig && otext == NULL)) {
-        free(expl);
-        free(otext);
+    if (expl == NULL)
         return -1;
-    }
     char codebuf[8];
     snprintf(codebuf, sizeof codebuf, "%d", out->code);
     struct template_vars v = {
@@ -576,7 +572,6 @@ static int build_rule_reply(const struct config *c, size_t ri, const struct even
             l.oom = 1;
     }
     free(expl);
-    free(otext);
     if (lines_into_reply(&l, out) < 0)
         return -1;
 
@@ -591,12 +586,16 @@ int engine_eval(const struct config *c, const struct event *ev, struct decision 
     decision_free(d);
     if (ev == NULL)
         return -1;
+    char *otext = NULL;             /* the original's text, joined once */
+    if (ev->orig && (otext = join_lines(ev->orig, " ")) == NULL)
+        return -1;
     size_t n = c ? c->nrules : 0;
-    for (size_t i = 0; i < n; i++) {
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
         const struct rule *r = &c->rules[i];
         if (!rule_applies(r, ev))
             continue;
-        int m = rule_matches(r, ev);
+        int m = rule_matches(r, ev, otext);
         if (m < 0)
             goto fail;
         if (m == 0)
@@ -609,7 +608,7 @@ int engine_eval(const struct config *c, const struct event *ev, struct decision 
         case ACTION_REWRITE:
         case ACTION_REJECT:
         case ACTION_TEMPFAIL:
-            if (build_rule_reply(c, i, ev, act, &d->reply) < 0)
+            if (build_rule_reply(c, i, ev, otext, act, &d->reply) < 0)
                 goto fail;
             d->has_reply = 1;
             break;
@@ -623,15 +622,17 @@ int engine_eval(const struct config *c, const struct event *ev, struct decision 
         default:                        /* accept, discard: no reply */
             break;
         }
-        return 1;
+        rc = 1;
     }
-    if (ev->orig) {
+    if (rc == 0 && ev->orig) {
         if (wellformed_original(ev->orig, &d->reply) < 0)
             goto fail;
         d->has_reply = 1;
     }
-    return 0;
+    free(otext);
+    return rc;
 fail:
+    free(otext);
     decision_free(d);
     return -1;
 }

@@ -9,6 +9,7 @@
 
 #include "commands.h"
 #include "diag.h"
+#include "footer.h"
 #include "rules.h"
 
 #ifndef SYSCONFDIR
@@ -51,6 +52,8 @@ int cmd_check(int argc, char **argv)
     struct diag_list dl;
     diag_init(&dl);
     struct config *cfg = config_load(path, &dl);
+    if (cfg)
+        footer_check(cfg, &dl);     /* rules that also explain Postfix's own replies */
     diag_sort(&dl);
     print_diags(&dl, "");
     size_t errors = diag_count(&dl, DIAG_ERROR);

@@ -312,6 +312,28 @@ static void test_include_depth(void **state)
     remove_chain(dir, 10);
 }
 
+static void test_binary_file(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/test_config_bin.XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    static const char bytes[] = "rules = ( );\n# line 2\nx\0\x01\xff junk\n";
+    assert_int_equal(write(fd, bytes, sizeof bytes - 1), (ssize_t)(sizeof bytes - 1));
+    close(fd);
+    struct diag_list dl;
+    diag_init(&dl);
+    assert_null(config_load(path, &dl));
+    expect(&dl, "syntax", 3, DIAG_ERROR, path);
+    diag_free(&dl);
+    unlink(path);
+
+    diag_init(&dl);                     /* a directory is not a rule file */
+    assert_null(config_load(TEST_SRCDIR "/tests/data/rules", &dl));
+    expect(&dl, "include-failed", 0, DIAG_ERROR, "tests/data/rules");
+    diag_free(&dl);
+}
+
 static void test_missing_main_file(void **state)
 {
     (void)state;
@@ -334,6 +356,23 @@ static void test_syntax_string(void **state)
     assert_null(c);
     const struct diag *d = expect(&dl, "syntax", 3, DIAG_ERROR, "inline.conf");
     assert_non_null(strstr(d->message, "syntax error"));
+    diag_free(&dl);
+
+    /* a stray quote: reported by the loader's own pre-check (libconfig 1.5
+       would leak the string), at the line where the string starts */
+    c = config_load_string("rules = (\n  { name = \"a\"; },\n  { \"name = \"b\"; }\n);\n",
+                           "quote.conf", &dl);
+    assert_null(c);
+    expect(&dl, "syntax", 3, DIAG_ERROR, "quote.conf");
+    diag_free(&dl);
+    c = config_load_string("a = 1;\nb = \"x\" \"y\"\n  \"z\"; c = [ \"p\", \"q\" ];\n"
+                           "d = ( { e = \"f\"; }, \"g\", [ 1, 2 ] ), e : true; f = -1.5e3\n",
+                           "valid.conf", &dl);
+    if (c == NULL)
+        dump(&dl);
+    assert_non_null(c);                 /* unknown keys only: warnings */
+    assert_int_equal(diag_count(&dl, DIAG_ERROR), 0);
+    config_unref(c);
     diag_free(&dl);
 
     c = config_load_string("", "empty.conf", &dl);        /* empty file: no rules */
@@ -595,6 +634,54 @@ static void test_bad_replies(void **state)
         assert_null(c);
         int line = strcmp(bad[i].id, "missing-name") == 0 ? 2 : 3;
         expect(&dl, bad[i].id, line, DIAG_ERROR, "r.conf");
+        diag_free(&dl);
+    }
+}
+
+/* shadowed-rule follows the engine: which events each rule can match. */
+static void test_shadowing(void **state)
+{
+    (void)state;
+    static const struct { const char *first, *later; int shadowed; } cases[] = {
+        { "when = { stage = \"rcpt\"; }; action = \"log\";",
+          "when = { stage = \"rcpt\"; rcpt = \"^x@\"; }; action = \"reject\";", 1 },
+        { "when = { stage = \"rcpt\"; }; action = \"reject\";",
+          "when = { stage = \"rcpt\"; code = 550; };", 0 },       /* replies vs policy */
+        { "when = { code = \"5xx\"; }; action = \"log\";",
+          "when = { rcpt = \"^x@\"; }; action = \"reject\";", 0 },
+        { "when = { source = \"mta\"; };", "when = { source = \"self\"; code = 550; };", 0 },
+        { "when = { source = \"mta\"; };", "when = { source = \"mta\"; code = 550; };", 1 },
+        { "when = { enhanced = \"5.*.*\"; };",
+          "when = { enhanced = \"5.7.1\"; text = \"x\"; };", 1 },
+        { "when = { enhanced = \"5.7.1\"; };", "when = { enhanced = \"5.7.*\"; };", 0 },
+        { "when = { code = 550; };", "when = { code = \"5xx\"; };", 0 },
+        { "when = { code = \"5xx\"; };", "when = { code = 554; text = \"x\"; };", 1 },
+        { "when = { stage = \"rcpt\"; };", "when = { stage = [ \"rcpt\", \"eom\" ]; };", 0 },
+        { "when = { rcpt = \"^a@\"; };", "when = { rcpt = \"^a@\"; };", 0 }, /* not unconditional */
+        { "action = \"accept\";", "when = { auth = true; }; action = \"discard\";", 1 },
+        { "action = \"accept\";", "when = { auth = true; }; action = \"log\";", 0 },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char text[1024];
+        snprintf(text, sizeof text, "rules = (\n { name = \"first\"; %s },\n"
+                 " { name = \"later\"; %s }\n);\n", cases[i].first, cases[i].later);
+        struct diag_list dl;
+        diag_init(&dl);
+        struct config *c = config_load_string(text, "sh.conf", &dl);
+        print_message("%s | %s\n", cases[i].first, cases[i].later);
+        if (c == NULL)
+            dump(&dl);
+        assert_non_null(c);
+        const struct diag *d = find(&dl, "shadowed-rule", -1);
+        if ((d != NULL) != cases[i].shadowed)
+            dump(&dl);
+        assert_int_equal(d != NULL, cases[i].shadowed);
+        if (d) {
+            assert_int_equal(d->line, 3);
+            assert_int_equal(d->severity, DIAG_WARNING);
+            assert_non_null(strstr(d->message, "\"first\" at line 2"));
+        }
+        config_unref(c);
         diag_free(&dl);
     }
 }
@@ -937,11 +1024,13 @@ int main(void)
         cmocka_unit_test(test_include_order),
         cmocka_unit_test(test_include_depth),
         cmocka_unit_test(test_missing_main_file),
+        cmocka_unit_test(test_binary_file),
         cmocka_unit_test(test_syntax_string),
         cmocka_unit_test(test_settings),
         cmocka_unit_test(test_conditions),
         cmocka_unit_test(test_bad_conditions),
         cmocka_unit_test(test_bad_replies),
+        cmocka_unit_test(test_shadowing),
         cmocka_unit_test(test_wrong_types),
         cmocka_unit_test(test_junk),
         cmocka_unit_test(test_huge),
