@@ -135,3 +135,7 @@ clean:
 
 # Further targets, one fragment per concern (fuzzing, sendmail tests, ...).
 -include $(wildcard mk/*.mk)
+
+# The README's first command: install, build, and show the product working.
+demo: deps all
+	@B=$(CURDIR)/$(B) SRCDIR=$(CURDIR) bash tools/demo.sh
