@@ -46,7 +46,10 @@ int action_from_name(const char *name);          /* -1 if unknown */
 /* A compiled PCRE2 pattern (opaque outside the core). */
 struct pattern;
 struct pattern *pattern_compile(const char *src, char *err, size_t errlen, size_t *erroffset);
-int pattern_match(const struct pattern *p, const char *subject);   /* 1 match, 0 no, -1 error */
+/* 1 match, 0 no (also for a NULL subject, or invalid UTF-8 under (*UTF)),
+   -1 error (match limit exceeded, no memory).  Safe to call from many
+   threads at once on the same pattern. */
+int pattern_match(const struct pattern *p, const char *subject);
 const char *pattern_source(const struct pattern *p);
 void pattern_free(struct pattern *p);
 
@@ -114,7 +117,9 @@ struct config {
     /* audit { } */
     char *syslog_facility;          /* default "mail" */
     char *jsonl;                    /* NULL = no JSON log */
-    /* rules, in evaluation order (includes expanded in place, sorted) */
+    /* rules, in evaluation order: a file's own rules, then those of each
+       file it includes (include list order, glob matches sorted by name,
+       nested includes depth-first) */
     struct rule *rules;
     size_t nrules;
     unsigned stages_used;           /* union of the rules' stages, for event negotiation */
@@ -126,9 +131,10 @@ struct config {
  * unknown-stage, unknown-action, unknown-source, bad-regex, bad-cidr,
  * bad-code, bad-enhanced-code, class-mismatch, unregistered-code,
  * unusual-pairing, deprecated-code, success-in-reject, action-code-mismatch,
- * line-too-long, too-many-lines, unknown-variable, duplicate-rule,
- * missing-name, shadowed-rule, include-failed, header-not-at-eom,
- * empty-rule).  Returns the config (refs = 1) when there are no errors,
+ * line-too-long, too-many-lines, unknown-variable, bad-template,
+ * crlf-in-text, control-char, duplicate-rule, missing-name, shadowed-rule,
+ * include-failed, header-not-at-eom, empty-rule; see
+ * milter-reword.conf(5)).  Returns the config (refs = 1) when there are no errors,
  * NULL otherwise.  Warnings do not prevent loading.
  */
 struct config *config_load(const char *path, struct diag_list *dl);

@@ -180,6 +180,8 @@ static const struct bad_case cases[] = {
     { "header-not-at-eom.conf", "header-not-at-eom", DIAG_WARNING, 5, 1, NULL, NULL },
     { "empty-rule.conf", "empty-rule", DIAG_WARNING, 4, 1, NULL, "nothing" },
     { "crlf-in-text.conf", "crlf-in-text", DIAG_ERROR, 5, 0, NULL, NULL },
+    { "control-char.conf", "control-char", DIAG_ERROR, 5, 0, NULL, "0x07" },
+    { "bad-template.conf", "bad-template", DIAG_ERROR, 5, 0, NULL, NULL },
     { "inc/loop.conf", "include-failed", DIAG_ERROR, 2, 0, NULL, "loop" },
     { "inc/bad-main.conf", "syntax", DIAG_ERROR, 3, 0, "inc/nested/broken.conf", NULL },
     { "inc/settings-in-include.conf", "unknown-key", DIAG_WARNING, 2, 1,
