@@ -51,6 +51,7 @@
 #include <strings.h>
 
 #include "reply.h"
+#include "strvec.h"
 #include "strbuf.h"
 
 /* ---- small character helpers ---- */
@@ -216,41 +217,6 @@ static size_t find_enhanced(const char *s, size_t n, struct enh_tok *t)
 
 /* ---- step 2: reply lines from physical lines ---- */
 
-struct seglist {
-    char **v;
-    size_t n, cap;
-    int oom;
-};
-
-static void seg_free(struct seglist *sl)
-{
-    for (size_t i = 0; i < sl->n; i++)
-        free(sl->v[i]);
-    free(sl->v);
-    memset(sl, 0, sizeof *sl);
-}
-
-/* Takes ownership of s (NULL means out of memory). */
-static void seg_push(struct seglist *sl, char *s)
-{
-    if (s == NULL) {
-        sl->oom = 1;
-        return;
-    }
-    if (sl->n == sl->cap) {
-        size_t cap = sl->cap ? sl->cap * 2 : 8;
-        char **v = realloc(sl->v, cap * sizeof *v);
-        if (v == NULL) {
-            free(s);
-            sl->oom = 1;
-            return;
-        }
-        sl->v = v;
-        sl->cap = cap;
-    }
-    sl->v[sl->n++] = s;
-}
-
 /* "Header-Name:" followed by a blank or the end of the line. */
 static int is_header_line(const char *s, size_t n)
 {
@@ -286,7 +252,7 @@ static int starts_line(const struct scan_ctx *c, const char *l, size_t len, size
 }
 
 /* Splits the input from c->start into reply lines (before flattening). */
-static void collect_segments(const struct scan_ctx *c, struct seglist *out)
+static void collect_segments(const struct scan_ctx *c, struct strvec *out)
 {
     struct strbuf cur;
     sb_init(&cur);
@@ -318,7 +284,7 @@ static void collect_segments(const struct scan_ctx *c, struct seglist *out)
             continue;
         }
         if (starts_line(c, l, len, ind)) {
-            seg_push(out, sb_steal(&cur));
+            strvec_push(out, sb_steal(&cur));
             sb_putn(&cur, l + ind, len - ind);
         } else if (c->wrapped && ind == 0 && is_header_line(l, len)) {
             break;
@@ -329,7 +295,7 @@ static void collect_segments(const struct scan_ctx *c, struct seglist *out)
     }
     if (cur.oom)
         out->oom = 1;
-    seg_push(out, sb_steal(&cur));
+    strvec_push(out, sb_steal(&cur));
     sb_free(&cur);
 }
 
@@ -696,7 +662,7 @@ static int locate_reply(struct scan_ctx *c, char *enh)
 }
 
 /* Steps 2 to 5: the lines of the reply located in c. */
-static void read_lines(const struct scan_ctx *c, struct seglist *sl, struct first_info *fi,
+static void read_lines(const struct scan_ctx *c, struct strvec *sl, struct first_info *fi,
                        struct plist *pl)
 {
     collect_segments(c, sl);
@@ -723,7 +689,7 @@ int reply_parse(const char *text, struct reply *r, struct diag_list *dl)
     if (locate_reply(&c, enh0) < 0)
         return unparseable(dl, "no SMTP reply code (a 3-digit code such as 550, or an enhanced "
                                "code such as 5.1.1) was found in the text");
-    struct seglist sl = { 0 };
+    struct strvec sl = { 0 };
     struct plist pl = { 0 };
     struct first_info fi = { 0 };
     read_lines(&c, &sl, &fi, &pl);
@@ -736,7 +702,7 @@ int reply_parse(const char *text, struct reply *r, struct diag_list *dl)
         unparseable(dl, "out of memory while reading the reply");
     }
     plist_free(&pl);
-    seg_free(&sl);
+    strvec_free(&sl);
     return rc;
 }
 

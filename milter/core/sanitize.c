@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "reply.h"
+#include "strvec.h"
 
 /* ---- UTF-8 ---- */
 
@@ -99,43 +100,6 @@ char *sanitize_text(const char *in, size_t maxlen)
 
 /* ---- reply_sanitize ---- */
 
-struct linevec {
-    char **v;
-    size_t n, cap;
-    int oom;
-};
-
-static void lv_free(struct linevec *lv)
-{
-    for (size_t i = 0; i < lv->n; i++)
-        free(lv->v[i]);
-    free(lv->v);
-    memset(lv, 0, sizeof *lv);
-}
-
-/* Appends a copy of s[0..len). */
-static void lv_push(struct linevec *lv, const char *s, size_t len)
-{
-    if (lv->oom)
-        return;
-    if (lv->n == lv->cap) {
-        size_t cap = lv->cap ? lv->cap * 2 : 8;
-        char **v = realloc(lv->v, cap * sizeof *v);
-        if (v == NULL) {
-            lv->oom = 1;
-            return;
-        }
-        lv->v = v;
-        lv->cap = cap;
-    }
-    char *c = strndup(s, len);
-    if (c == NULL) {
-        lv->oom = 1;
-        return;
-    }
-    lv->v[lv->n++] = c;
-}
-
 /* Escaped ("%" doubled) length of s[0..n). */
 static size_t escaped_len(const char *s, size_t n)
 {
@@ -169,34 +133,34 @@ static size_t fit_end(const char *s, size_t n, size_t pos, size_t limit)
  * hard at a character boundary.  Stops once more than `room` pieces exist,
  * since those are dropped anyway.
  */
-static void split_line(const char *s, struct linevec *out, size_t room)
+static void split_line(const char *s, struct strvec *out, size_t room)
 {
     size_t n = strlen(s), pos = 0;
     if (n == 0) {
-        lv_push(out, "", 0);
+        strvec_pushn(out, "", 0);
         return;
     }
     while (pos < n && out->n <= room && !out->oom) {
         size_t e = fit_end(s, n, pos, REPLY_MAX_LINE_LEN);
         if (e >= n) {
-            lv_push(out, s + pos, n - pos);
+            strvec_pushn(out, s + pos, n - pos);
             return;
         }
         size_t k = e;   /* a space at e itself lies just past the fitting part */
         while (k > pos && s[k] != ' ')
             k--;
         if (k > pos) {
-            lv_push(out, s + pos, k - pos);
+            strvec_pushn(out, s + pos, k - pos);
             pos = k + 1;
         } else {
-            lv_push(out, s + pos, e - pos);
+            strvec_pushn(out, s + pos, e - pos);
             pos = e;
         }
     }
 }
 
 /* Makes the last kept line end with "..." within the length limit. */
-static int mark_truncated(struct linevec *lv)
+static int mark_truncated(struct strvec *lv)
 {
     char *last = lv->v[lv->n - 1];
     size_t n = strlen(last), keep = 0, used = 0;
@@ -222,7 +186,7 @@ int reply_sanitize(struct reply *r)
 {
     if (r == NULL)
         return -1;
-    struct linevec lv = { 0 };
+    struct strvec lv = { 0 };
     size_t n = r->lines ? r->nlines : 0;
     int dropped = 0;
     for (size_t i = 0; i < n && !lv.oom; i++) {
@@ -239,7 +203,7 @@ int reply_sanitize(struct reply *r)
         free(clean);
     }
     if (lv.n == 0 && !lv.oom)
-        lv_push(&lv, "", 0);
+        strvec_pushn(&lv, "", 0);
     if (lv.n > REPLY_MAX_LINES) {
         for (size_t i = REPLY_MAX_LINES; i < lv.n; i++)
             free(lv.v[i]);
@@ -247,7 +211,7 @@ int reply_sanitize(struct reply *r)
         dropped = 1;
     }
     if (lv.oom || (dropped && mark_truncated(&lv) < 0)) {
-        lv_free(&lv);
+        strvec_free(&lv);
         return -1;
     }
     for (size_t i = 0; i < n; i++)
