@@ -129,6 +129,10 @@ install: all
 	    [ -e "$$d" ] || install -m 0644 "$$f" "$$d"; done
 	for m in man/*.[158]; do [ -f "$$m" ] || continue; s=$${m##*.}; \
 	    install -m 0644 "$$m" $(DESTDIR)$(PREFIX)/share/man/man$$s/; done
+	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system $(DESTDIR)$(PREFIX)/lib/sysusers.d
+	sed 's|/usr/sbin/milter-reword|$(PREFIX)/sbin/milter-reword|g' contrib/systemd/milter-reword.service \
+	    > $(DESTDIR)$(PREFIX)/lib/systemd/system/milter-reword.service
+	install -m 0644 contrib/systemd/milter-reword.sysusers $(DESTDIR)$(PREFIX)/lib/sysusers.d/milter-reword.conf
 
 clean:
 	rm -rf $(B)
