@@ -257,14 +257,18 @@ static sfsistat observe_rejected_rcpt(struct session *s)
 {
     const char *host = smfi_getsymval(s->ctx, "{rcpt_host}");
     const char *text = smfi_getsymval(s->ctx, "{rcpt_addr}");
+    /* sendmail passes "550 5.1.1 User unknown" in {rcpt_addr}; Postfix only the text */
+    int has_code = text && text[0] >= '2' && text[0] <= '5' && text[1] >= '0' && text[1] <= '9';
     char original[1200];
-    snprintf(original, sizeof original, "%s%s%s", host ? host : "", host && text ? " " : "",
-             text ? text : "");
+    if (has_code)
+        snprintf(original, sizeof original, "%s", text);
+    else
+        snprintf(original, sizeof original, "%s%s%s", host ? host : "", host && text ? " " : "",
+                 text ? text : "");
     struct reply orig;
     reply_init(&orig);
     char guess[1300];
-    /* sendmail passes "550 5.1.1 User unknown" in {rcpt_addr}; Postfix only the text */
-    if (text && text[0] >= '2' && text[0] <= '5' && text[1] >= '0' && text[1] <= '9')
+    if (has_code)
         snprintf(guess, sizeof guess, "%s", text);
     else
         snprintf(guess, sizeof guess, "%d %s", host && host[0] == '4' ? 450 : 550, original);
