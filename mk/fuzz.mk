@@ -8,7 +8,8 @@
 #   make fuzz-build      only build the targets
 #   make fuzz-seeds      regenerate tests/fuzz/corpus/ from the test fixtures
 #   make ci-extra        what CI runs in addition to `make check` (fuzz-smoke)
-#   make check-sanitize  unit and CLI tests built with ASan+UBSan in build-san/
+#   make check-sanitize  unit, CLI, miltertest and integration tests built with
+#                        ASan+UBSan in build-san/
 #   make valgrind        every unit test binary under valgrind (memcheck);
 #                        builds into $(B) like `make unit` (e.g. B=build-vg)
 #
@@ -70,9 +71,11 @@ $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h $(B)/libreword-co
 fuzz-seeds:
 	python3 tests/fuzz/seeds.py
 
-# ASan+UBSan build of the unit and CLI tests in its own directory.
+# ASan+UBSan build of everything in its own directory: unit, CLI,
+# miltertest and real-Postfix integration tests (the daemon itself runs
+# sanitized; any report aborts it and fails the tests).
 check-sanitize:
-	+$(MAKE) B=build-san SANITIZE=1 unit cli
+	+$(MAKE) B=build-san SANITIZE=1 unit cli miltertest integration
 
 # memcheck over every unit test; a definite leak or any memory error fails.
 VALGRIND       ?= valgrind
