@@ -1,0 +1,114 @@
+#!/bin/bash
+# run.sh - end-to-end benchmark (`make bench`): smtp-source (20 sessions,
+# 5,000 messages of 1 KiB, one connection per message) -> private Postfix ->
+# discard, with: no milter; a naive libmilter milter that takes every event
+# (tests/fixtures/nullmilter.c); milter-reword with the sample config; and
+# milter-reword with 1,000 extra rules.  Configurations are interleaved
+# across REPEAT rounds so machine noise hits all alike; prints msg/s as
+# median [min..max] and the ratio of medians to the null milter, then the
+# daemon's peak RSS while SESSIONS SMTP sessions are held open at once.
+# Figures only: nothing here passes or fails on speed.  Needs root.
+set -u
+B=${B:?}; SRCDIR=${SRCDIR:?}
+export B SRCDIR
+. "$SRCDIR/tests/integration/lib.sh"
+. "$SRCDIR/tests/integration/reword.sh"
+REPEAT=${REPEAT:-3}
+MESSAGES=${MESSAGES:-5000}
+SESSIONS=${SESSIONS:-500}
+
+pf_setup
+pf_conf "default_process_limit = 600"
+pf_conf "smtpd_client_connection_count_limit = 0"
+pf_conf "smtpd_client_connection_rate_limit = 0"
+pf_conf "smtpd_client_message_rate_limit = 0"
+mkdir -p "$LAB/run" "$LAB/log"; chown nobody "$LAB/run" "$LAB/log"
+
+# sample config, made to work from this lab
+SAMPLE=$LAB/sample.conf
+sed -e "s|\"rules.d/\*.conf\"|\"$SRCDIR/conf/rules.d/*.conf\"|" \
+    -e "s|^audit: {|audit: {\n  jsonl = \"$LAB/log/audit-sample.jsonl\";|" "$SRCDIR/conf/milter-reword.conf" >"$SAMPLE"
+# 1,000 own-policy rules that never match the benchmark traffic, plus the defaults
+BIG=$LAB/big.conf
+{
+    echo "include = [ \"$SRCDIR/conf/rules.d/*.conf\" ];"
+    echo "audit: { jsonl = \"$LAB/log/audit-big.jsonl\"; };"
+    echo "rules = ("
+    for i in $(seq 1 1000); do
+        case $((i % 2)) in
+        0) printf '  { name = "block-rcpt-%d"; when = { stage = "rcpt"; rcpt = "(?i)^blocked%d@example\\\\.invalid$"; }; action = "reject"; reply = { enhanced = "5.7.1"; }; }' "$i" "$i" ;;
+        1) printf '  { name = "block-from-%d"; when = { stage = "mail"; sender = "(?i)^spammer%d@example\\\\.invalid$"; }; action = "reject"; reply = { enhanced = "5.7.1"; }; }' "$i" "$i" ;;
+        esac
+        [ "$i" -lt 1000 ] && echo "," || echo
+    done
+    echo ");"
+} >"$BIG"
+chmod 0644 "$SAMPLE" "$BIG"
+"$B/reword" check -q -c "$BIG" || lab_die "generated rules do not load"
+
+start_daemon() {   # start_daemon NAME CONF -> socket path
+    lab_spawn "$1" "$B/milter-reword" -f -c "$2" -p "unix:$LAB/run/$1.sock" -u nobody:postfix
+    lab_wait_sock "$LAB/run/$1.sock" 10 || lab_die "$1 did not start"
+}
+start_daemon rw-sample "$SAMPLE"; PID_SAMPLE=$LAB_PID
+start_daemon rw-big "$BIG"; PID_BIG=$LAB_PID
+lab_spawn nullmilter "$B/fixtures/nullmilter" -f -p "unix:$LAB/run/null.sock"; PID_NULL=$LAB_PID
+lab_wait_sock "$LAB/run/null.sock" 10 || lab_die "nullmilter did not start"
+pf_start
+
+declare -A SOCK=( [none]="" [null]="unix:$LAB/run/null.sock"
+                  [sample]="unix:$LAB/run/rw-sample.sock" [rules1000]="unix:$LAB/run/rw-big.sock" )
+CONFIGS="none null sample rules1000"
+declare -A RES
+
+run_one() {   # run_one CONFIG -> prints msg/s
+    pf_conf "smtpd_milters = ${SOCK[$1]}"
+    pf_reload
+    sleep 0.5
+    local t0 t1
+    t0=$(date +%s.%N)
+    timeout 600 smtp-source -s 20 -m "$MESSAGES" -l 1024 -f sender@example.org \
+        -t alice@local.test "127.0.0.1:$PF_PORT" || echo "smtp-source failed for $1" >&2
+    t1=$(date +%s.%N)
+    pf_wait_queue_empty 120 >/dev/null
+    awk -v a="$t0" -v b="$t1" -v m="$MESSAGES" 'BEGIN { printf "%.1f\n", m / (b - a) }'
+}
+
+echo "== end to end: smtp-source -s 20 -m $MESSAGES -l 1024 -> Postfix -> discard, $REPEAT rounds"
+for r in $(seq 1 "$REPEAT"); do
+    for c in $CONFIGS; do
+        v=$(run_one "$c"); RES[$c]="${RES[$c]:-} $v"
+        printf '  round %d %-10s %8s msg/s\n' "$r" "$c" "$v"
+    done
+done
+stats() { tr ' ' '\n' <<<"$1" | grep . | sort -n | awk '{ v[NR] = $1 } END { printf "%.1f %.1f %.1f\n", v[int((NR + 1) / 2)], v[1], v[NR] }'; }
+read -r null_med _ _ <<<"$(stats "${RES[null]}")"
+printf '\n%-10s %10s %10s %10s %14s\n' config "median" min max "vs null milter"
+for c in $CONFIGS; do
+    read -r med lo hi <<<"$(stats "${RES[$c]}")"
+    printf '%-10s %10s %10s %10s %14s\n' "$c" "$med" "$lo" "$hi" \
+        "$(awk -v a="$med" -v b="$null_med" 'BEGIN { printf "%.3f", a / b }')"
+done
+echo "(goals: sample >= 1.05, rules1000 >= 0.97 of the null milter)"
+warn=$(pf_maillog_warnings); [ -z "$warn" ] || { echo "Postfix warnings during the run:"; echo "$warn" | head -5; }
+
+# --- peak RSS with SESSIONS sessions held open ---
+rss_of() { local s=0 p; for p in "$@"; do s=$((s + $(awk '/VmRSS/ { print $2 }' /proc/$p/status 2>/dev/null || echo 0))); done; echo "$s"; }
+hold() {   # hold NAME SUPERVISOR_PID
+    pf_conf "smtpd_milters = ${SOCK[$1]}"; pf_reload; sleep 0.5
+    local pids="$2 $(pgrep -P "$2" | tr '\n' ' ')" peak=0 cur n
+    python3 "$SRCDIR/bench/hold_sessions.py" 127.0.0.1 "$PF_PORT" "$SESSIONS" >"$LAB/hold.out" 2>&1 &
+    local hp=$!
+    while kill -0 "$hp" 2>/dev/null; do
+        cur=$(rss_of $pids); [ "$cur" -gt "$peak" ] && peak=$cur
+        sleep 0.05
+    done
+    n=$(grep -o 'held=[0-9]*' "$LAB/hold.out" | cut -d= -f2)
+    printf '%-10s sessions reaching RCPT 250: %5s   peak RSS %6.1f MiB (all processes)\n' \
+        "$1" "${n:-0}" "$(awk -v k="$peak" 'BEGIN { print k / 1024 }')"
+}
+echo
+echo "== peak RSS with $SESSIONS concurrent SMTP sessions (goal <= 20 MiB for milter-reword)"
+hold sample "$PID_SAMPLE"
+hold rules1000 "$PID_BIG"
+hold null "$PID_NULL"
