@@ -3,9 +3,10 @@
  *
  * Patterns are compiled once at load time, JIT-compiled when the PCRE2
  * library supports it (silently interpreted otherwise).  A compiled pattern
- * is never modified afterwards: pattern_match allocates its own match data
- * per call and only reads the shared match context, so many threads may
- * match the same pattern at once.
+ * is never modified afterwards: pattern_match uses match data of its own
+ * thread and only reads the shared match context, so many threads may
+ * match the same pattern at once.  (The per-thread match data, a few dozen
+ * bytes, is freed when its thread ends.)
  *
  * Limits: a match that needs more than PATTERN_MATCH_LIMIT backtracking
  * steps (or too deep a recursion) is an error (-1), so a pathological
@@ -14,6 +15,7 @@
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,19 +81,48 @@ struct pattern *pattern_compile(const char *src, char *err, size_t errlen, size_
     return p;
 }
 
+/* Match data of the calling thread, freed when the thread ends (libmilter
+   runs one thread per SMTP connection). */
+static pthread_key_t md_key;
+static pthread_once_t md_once = PTHREAD_ONCE_INIT;
+
+static void md_free(void *md)
+{
+    pcre2_match_data_free(md);
+}
+
+static void md_key_init(void)
+{
+    pthread_key_create(&md_key, md_free);
+}
+
+static pcre2_match_data *thread_match_data(void)
+{
+    pthread_once(&md_once, md_key_init);
+    pcre2_match_data *md = pthread_getspecific(md_key);
+    if (md == NULL) {
+        md = pcre2_match_data_create(1, NULL);
+        if (md != NULL && pthread_setspecific(md_key, md) != 0) {
+            pcre2_match_data_free(md);
+            md = NULL;
+        }
+    }
+    return md;
+}
+
 int pattern_match(const struct pattern *p, const char *subject)
 {
     if (p == NULL || subject == NULL)
         return 0;
-    /* One ovector pair is enough: only "did it match" is asked. */
-    pcre2_match_data *md = pcre2_match_data_create(1, NULL);
+    /* One ovector pair is enough: only "did it match" is asked.  The match
+       data is per thread and reused: no allocation on the hot path. */
+    pcre2_match_data *md = thread_match_data();
     if (md == NULL)
         return -1;
     size_t len = strlen(subject);
     int rc = pcre2_match(p->code, (PCRE2_SPTR)subject, len, 0, 0, md, p->mctx);
     if (rc == PCRE2_ERROR_JIT_STACKLIMIT)   /* 32K JIT stack too small: interpret */
         rc = pcre2_match(p->code, (PCRE2_SPTR)subject, len, 0, PCRE2_NO_JIT, md, p->mctx);
-    pcre2_match_data_free(md);
     if (rc >= 0)
         return 1;
     if (rc == PCRE2_ERROR_NOMATCH || rc == PCRE2_ERROR_PARTIAL)
