@@ -122,7 +122,8 @@ struct config {
        nested includes depth-first) */
     struct rule *rules;
     size_t nrules;
-    unsigned stages_used;           /* union of the rules' stages, for event negotiation */
+    unsigned stages_used;           /* union of the stages of rules with an own action
+                                       (policy rules): the events to ask the MTA for */
 };
 
 /*
