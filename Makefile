@@ -21,7 +21,7 @@ B            = build
 
 PKGS         = libconfig libpcre2-8
 PKG_CFLAGS  := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lconfig -lpcre2-8)
+PKG_LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lconfig -lpcre2-8) -lz
 
 ifeq ($(SANITIZE),1)
 CFLAGS      += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined

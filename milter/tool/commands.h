@@ -10,6 +10,7 @@ int cmd_taxonomy(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_footers(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 /* Prints diagnostics as FILE:LINE: severity: message [id] (or, without a file,
    "severity: message [id]") to stdout, sorted. */

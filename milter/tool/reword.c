@@ -21,6 +21,8 @@ static void usage(FILE *f)
         "  explain [-c FILE] [--stage S] [--source NAME] [--json] REPLY... | -\n"
         "                                         tell what SMTP replies mean (\"-\": one per line on stdin)\n"
         "  check [-c FILE] [--strict]             check a rule file against the code taxonomy\n"
+        "  report [--since T] [--until T] [--top N] [--format text|json|html] [-o FILE] [-c FILE] FILE...\n"
+        "                                         rejection report over maillogs and audit logs (.gz too)\n"
         "  postfix-footers [-c FILE] [-o OUT]     write a pcre table for Postfix's smtpd_reject_footer_maps\n"
         "  version                                print the version\n"
         "\n"
@@ -40,6 +42,8 @@ int main(int argc, char **argv)
         return cmd_explain(argc - 1, argv + 1);
     if (strcmp(cmd, "check") == 0)
         return cmd_check(argc - 1, argv + 1);
+    if (strcmp(cmd, "report") == 0)
+        return cmd_report(argc - 1, argv + 1);
     if (strcmp(cmd, "postfix-footers") == 0)
         return cmd_footers(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
