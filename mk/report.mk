@@ -1,6 +1,11 @@
-# mk/report.mk - `reword report` benchmark, part of `make bench`:
-# throughput beside pflogsumm on a generated maillog (SIZE_MB, default 1024).
-.PHONY: report-bench
+# mk/report.mk - `reword report`: its benchmark beside pflogsumm, part of
+# `make bench` (make report-bench SIZE_MB=256 for a quicker run), and
+# regenerating tests/data/report/ from a real Postfix run (needs root).
+.PHONY: report-bench report-fixtures
 bench: report-bench
-report-bench: $(B)/reword
-	@B=$(CURDIR)/$(B) bash bench/bench_report.sh
+report-bench: $(B)/reword $(B)/bench/gen_maillog
+	@B=$(CURDIR)/$(B) SIZE_MB=$(or $(SIZE_MB),1024) bash bench/bench_report.sh
+
+report-fixtures: $(PROGRAMS) $(FIXTURE_BIN)
+	@REPORT_FIXTURES_OUT=$(CURDIR)/tests/data/report B=$(CURDIR)/$(B) SRCDIR=$(CURDIR) \
+	    tests/integration/run.sh t_report.sh
