@@ -104,6 +104,18 @@ struct rule {
 
 enum run_mode { MODE_ENFORCE = 0, MODE_AUDIT };
 
+/* An upstream milter driven in proxy mode (`upstreams`, in chain order). */
+struct upstream_conf {
+    char *name;                     /* used as `source` in rules and in the audit log */
+    char *socket;                   /* unix:PATH, local:PATH, inet:PORT@HOST, inet6:PORT@HOST */
+    int connect_timeout;            /* seconds, default 5 */
+    int timeout;                    /* seconds per read/write, default 30 */
+    enum action on_failure;         /* ACTION_TEMPFAIL (default), ACTION_REJECT or ACTION_ACCEPT */
+};
+#define UPSTREAMS_MAX              16
+#define UPSTREAM_DEFAULT_CONNECT_TIMEOUT 5
+#define UPSTREAM_DEFAULT_TIMEOUT   30
+
 struct config {
     int refs;                       /* see config_ref / config_unref */
     char *path;                     /* main file */
@@ -124,6 +136,8 @@ struct config {
     size_t nrules;
     unsigned stages_used;           /* union of the stages of rules with an own action
                                        (policy rules): the events to ask the MTA for */
+    struct upstream_conf *upstreams;  /* proxy mode when nupstreams > 0 */
+    size_t nupstreams;
 };
 
 /*

@@ -62,6 +62,10 @@ char *ld_strdup(struct load_ctx *x, const char *s);       /* error on no memory 
 /* Grows *v (of *cap elements of size sz) to hold n + 1; -1 on no memory. */
 int ld_grow(struct load_ctx *x, void **v, size_t *cap, size_t n, size_t sz);
 
+/* config_upstream.c: `upstreams` into cfg->upstreams (and names into x) */
+void read_upstreams(struct load_ctx *x, const config_setting_t *u);
+void free_upstreams(struct config *c);
+
 /* config_rule.c */
 struct rule_build {             /* the rule being built */
     struct rule *r;

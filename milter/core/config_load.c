@@ -179,7 +179,7 @@ int ld_grow(struct load_ctx *x, void **v, size_t *cap, size_t n, size_t sz)
     return 0;
 }
 
-/* ---- milter { }, audit { }, upstreams ---- */
+/* ---- milter { }, audit { } (upstreams: config_upstream.c) ---- */
 
 static void set_str(struct load_ctx *x, const config_setting_t *s, const char *what, char **slot)
 {
@@ -300,44 +300,6 @@ static void read_audit(struct load_ctx *x, const config_setting_t *g)
     }
     if ((s = config_setting_get_member(g, "jsonl")))
         set_str(x, s, "audit.jsonl", &x->cfg->jsonl);
-}
-
-static void add_upstream(struct load_ctx *x, const char *name)
-{
-    char **nv = realloc(x->upstreams, (x->nupstreams + 1) * sizeof *nv);
-    char *d = name ? strdup(name) : NULL;
-    if (nv)
-        x->upstreams = nv;
-    if (nv && d)
-        x->upstreams[x->nupstreams++] = d;
-    else
-        free(d);
-}
-
-/* `upstreams` is reserved for proxy mode: only its names are read (for
-   unknown-source), in any of the shapes a later version may use. */
-static void read_upstreams(struct load_ctx *x, const config_setting_t *u)
-{
-    int type = config_setting_type(u);
-    if (type == CONFIG_TYPE_STRING) {
-        add_upstream(x, config_setting_get_string(u));
-        return;
-    }
-    if (!config_setting_is_aggregate(u))
-        return;
-    int n = config_setting_length(u);
-    for (int i = 0; i < n; i++) {
-        const config_setting_t *e = config_setting_get_elem(u, (unsigned)i);
-        const char *name = NULL;
-        if (type == CONFIG_TYPE_GROUP)
-            name = config_setting_name(e);
-        else if (config_setting_type(e) == CONFIG_TYPE_STRING)
-            name = config_setting_get_string(e);
-        else if (config_setting_is_group(e))
-            config_setting_lookup_string(e, "name", &name);
-        if (name)
-            add_upstream(x, name);
-    }
 }
 
 /* ---- files and includes ---- */
@@ -596,6 +558,7 @@ static void config_free(struct config *c)
     free(c->pidfile);
     free(c->syslog_facility);
     free(c->jsonl);
+    free_upstreams(c);
     free(c);
 }
 

@@ -401,6 +401,55 @@ static void test_syntax_string(void **state)
     diag_free(&dl);
 }
 
+/* Proxy mode: the shape, defaults, and one error per bad setting. */
+static void test_upstreams(void **state)
+{
+    (void)state;
+    struct diag_list dl;
+    diag_init(&dl);
+    struct config *c = config_load_string(
+        "upstreams = ( { name = \"opendmarc\"; socket = \"inet:8893@127.0.0.1\";\n"
+        "  connect_timeout = 2; timeout = 9; on_failure = \"reject\"; },\n"
+        "  { name = \"spam\"; socket = \"unix:/run/spam.sock\"; } );\n"
+        "rules = ( { name = \"x\"; when = { source = \"spam\"; code = 550; }; reply = { text = \"t\"; }; } );\n",
+        "u.conf", &dl);
+    if (c == NULL || dl.n)
+        dump(&dl);
+    assert_non_null(c);
+    assert_int_equal(c->nupstreams, 2);
+    assert_string_equal(c->upstreams[0].name, "opendmarc");
+    assert_string_equal(c->upstreams[0].socket, "inet:8893@127.0.0.1");
+    assert_int_equal(c->upstreams[0].connect_timeout, 2);
+    assert_int_equal(c->upstreams[0].timeout, 9);
+    assert_int_equal(c->upstreams[0].on_failure, ACTION_REJECT);
+    assert_int_equal(c->upstreams[1].connect_timeout, UPSTREAM_DEFAULT_CONNECT_TIMEOUT);
+    assert_int_equal(c->upstreams[1].timeout, UPSTREAM_DEFAULT_TIMEOUT);
+    assert_int_equal(c->upstreams[1].on_failure, ACTION_TEMPFAIL);
+    config_unref(c);
+    diag_free(&dl);
+
+    static const struct { const char *text; const char *id; int line; } bad[] = {
+        { "upstreams = (\n { socket = \"inet:1@h\"; } );", "missing-name", 2 },
+        { "upstreams = (\n { name = \"self\"; socket = \"inet:1@h\"; } );", "missing-name", 2 },
+        { "upstreams = (\n { name = \"a\"; socket = \"tcp:1@h\"; } );", "bad-type", 2 },
+        { "upstreams = (\n { name = \"a\"; socket = \"inet:0@h\"; } );", "bad-type", 2 },
+        { "upstreams = (\n { name = \"a\"; } );", "bad-type", 2 },
+        { "upstreams = ( { name = \"a\"; socket = \"inet:1@h\";\n timeout = 0; } );", "bad-type", 2 },
+        { "upstreams = ( { name = \"a\"; socket = \"inet:1@h\";\n on_failure = \"discard\"; } );",
+          "unknown-action", 2 },
+        { "upstreams = ( { name = \"a\"; socket = \"inet:1@h\";\n tiemout = 3; } );", "unknown-key", 2 },
+        { "upstreams = ( { name = \"a\"; socket = \"inet:1@h\"; },\n"
+          " { name = \"a\"; socket = \"inet:2@h\"; } );", "duplicate-rule", 2 },
+        { "\nupstreams = 5;", "bad-type", 2 },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        diag_init(&dl);
+        assert_null(config_load_string(bad[i].text, "u.conf", &dl));
+        expect(&dl, bad[i].id, bad[i].line, DIAG_ERROR, "u.conf");
+        diag_free(&dl);
+    }
+}
+
 static void test_settings(void **state)
 {
     (void)state;
@@ -411,7 +460,7 @@ static void test_settings(void **state)
         "milter = { socket_mode = 0640; on_error = \"reject\"; };",
         "milter = { socket_mode = 0x1a0; };",
         "upstreams = [ \"a\", \"b\" ];",
-        "upstreams = { spamd = { socket = \"inet:1@h\"; }; };",
+        "upstreams = ( { name = \"spamd\"; socket = \"inet:1@h\"; } );",
         "include = [];",
     };
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
@@ -1036,6 +1085,7 @@ int main(void)
         cmocka_unit_test(test_binary_file),
         cmocka_unit_test(test_syntax_string),
         cmocka_unit_test(test_settings),
+        cmocka_unit_test(test_upstreams),
         cmocka_unit_test(test_conditions),
         cmocka_unit_test(test_bad_conditions),
         cmocka_unit_test(test_bad_replies),
