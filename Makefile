@@ -8,7 +8,8 @@
 #   make SANITIZE=1 build and test with ASan+UBSan
 #
 # Layout: milter/core (library), milter/tool (reword), milter/daemon
-# (milter-reword); arrows only from tool/daemon to core.
+# (milter-reword), milter/proxy (proxy mode, linked into milter-reword);
+# arrows only from tool/daemon/proxy to core, and from daemon to proxy.
 
 PREFIX      ?= /usr/local
 SYSCONFDIR  ?= /etc
@@ -38,7 +39,9 @@ CORE_OBJ     = $(CORE_SRC:milter/core/%.c=$(B)/core/%.o) $(B)/core/taxonomy_data
 TOOL_SRC     = $(wildcard milter/tool/*.c)
 TOOL_OBJ     = $(TOOL_SRC:milter/tool/%.c=$(B)/tool/%.o)
 DAEMON_SRC   = $(wildcard milter/daemon/*.c)
-DAEMON_OBJ   = $(DAEMON_SRC:milter/daemon/%.c=$(B)/daemon/%.o)
+DAEMON_OBJ   = $(DAEMON_SRC:milter/daemon/%.c=$(B)/daemon/%.o) $(PROXY_OBJ)
+PROXY_SRC    = $(wildcard milter/proxy/*.c)
+PROXY_OBJ    = $(PROXY_SRC:milter/proxy/%.c=$(B)/proxy/%.o)
 UNIT_SRC     = $(wildcard tests/unit/test_*.c)
 UNIT_BIN     = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 FIXTURE_SRC  = $(wildcard tests/fixtures/*.c)
@@ -71,7 +74,11 @@ $(B)/tool/%.o: milter/tool/%.c $(wildcard include/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(B)/daemon/%.o: milter/daemon/%.c $(wildcard include/*.h)
+$(B)/daemon/%.o: milter/daemon/%.c $(wildcard include/*.h milter/daemon/*.h milter/proxy/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Imilter/proxy -c -o $@ $<
+
+$(B)/proxy/%.o: milter/proxy/%.c $(wildcard include/*.h milter/proxy/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 

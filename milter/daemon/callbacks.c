@@ -13,6 +13,12 @@
  * reply (SMFIP_NR_*), as their facts are needed later but their verdicts
  * are not sent there.  SMFIP_RCPT_REJ shows recipients the MTA rejected
  * itself, which are audited (observe only).
+ *
+ * Proxy mode (upstreams configured): after milter-reword's own policy at a
+ * stage, the event goes along the upstream chain (milter/proxy/chain.c) and
+ * an upstream's refusal is explained and relayed by relay.c.  The events,
+ * actions and macros asked of the MTA then also cover what the upstreams
+ * negotiated.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -22,7 +28,9 @@
 #include <syslog.h>
 #include <sys/socket.h>
 
+#include "chain.h"
 #include "daemon.h"
+#include "relay.h"
 #include "session.h"
 #include "verdict.h"
 
@@ -103,20 +111,43 @@ static void add_macro_names(char *buf, size_t len, const struct config *c, enum 
     }
 }
 
-/* Asks for the macros the daemon and the rules need at each stage. */
-static void request_macros(SMFICTX *ctx, const struct config *c)
+/* Asks for the macros the daemon, the rules and the upstreams need at each
+   stage.  Without upstreams only MAIL, RCPT and EOM lists are set (the MTA's
+   defaults stay for the others); with upstreams every stage gets a list,
+   since the proxy can forward only macros it knows the names of. */
+static void request_macros(SMFICTX *ctx, const struct config *c, const struct chain *ch)
 {
     static const struct { int where; enum stage st; const char *base; } lists[] = {
+        { SMFIM_CONNECT, STAGE_CONNECT, NULL },
+        { SMFIM_HELO, STAGE_HELO, NULL },
         { SMFIM_ENVFROM, STAGE_MAIL, "i {auth_authen} {auth_type} {mail_addr}" },
         { SMFIM_ENVRCPT, STAGE_RCPT, "i {rcpt_addr} {rcpt_host} {rcpt_mailer}" },
+        { SMFIM_DATA, STAGE_DATA, NULL },
         { SMFIM_EOM, STAGE_EOM, "i" },
+        { SMFIM_EOH, STAGE_EOH, NULL },
     };
     for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++) {
+        if (lists[i].base == NULL && ch == NULL)
+            continue;
         char buf[1024];
-        snprintf(buf, sizeof buf, "%s", lists[i].base);
+        snprintf(buf, sizeof buf, "%s", lists[i].base ? lists[i].base : "");
         add_macro_names(buf, sizeof buf, c, lists[i].st);
-        smfi_setsymlist(ctx, lists[i].where, buf);
+        if (ch)
+            chain_macro_names(ch, lists[i].where, buf, sizeof buf);
+        if (buf[0])
+            smfi_setsymlist(ctx, lists[i].where, buf);
     }
+}
+
+/* Whether some upstream needs event (no_flag) / a reply to it (nr_flag). */
+static int chain_event(const struct session *s, unsigned long no_flag)
+{
+    return s->chain && chain_wants_event(s->chain, no_flag);
+}
+
+static int chain_reply(const struct session *s, unsigned long no_flag, unsigned long nr_flag)
+{
+    return s->chain && chain_wants_reply(s->chain, no_flag, nr_flag);
 }
 
 static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
@@ -137,32 +168,34 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
         return SMFIS_CONTINUE;
     }
     smfi_setpriv(ctx, s);
+    relay_open(s, f0, f1);
     unsigned used = cfg->stages_used;
     unsigned long p = 0;
     p |= f1 & (SMFIP_RCPT_REJ | SMFIP_NR_CONN | SMFIP_NR_HELO);
-    if (!(used & STAGE_BIT(STAGE_DATA))) {
-        if (reword_socket_is_unix && (f1 & SMFIP_NODATA))
+    if (!(used & STAGE_BIT(STAGE_DATA)) && !chain_reply(s, SMFIP_NODATA, SMFIP_NR_DATA)) {
+        if (reword_socket_is_unix && (f1 & SMFIP_NODATA) && !chain_event(s, SMFIP_NODATA))
             p |= SMFIP_NODATA;
         else
             p |= f1 & SMFIP_NR_DATA;
     }
-    int want_headers = (used & STAGE_BIT(STAGE_HEADER)) || s->need_headers;
+    int want_headers = (used & STAGE_BIT(STAGE_HEADER)) || s->need_headers ||
+                       chain_event(s, SMFIP_NOHDRS);
     if (!want_headers)
         p |= f1 & SMFIP_NOHDRS;
-    else if (!(used & STAGE_BIT(STAGE_HEADER)))
+    else if (!(used & STAGE_BIT(STAGE_HEADER)) && !chain_reply(s, SMFIP_NOHDRS, SMFIP_NR_HDR))
         p |= f1 & SMFIP_NR_HDR;
-    if (!(used & STAGE_BIT(STAGE_EOH)))
+    if (!(used & STAGE_BIT(STAGE_EOH)) && !chain_event(s, SMFIP_NOEOH))
         p |= f1 & SMFIP_NOEOH;
-    if (!(used & STAGE_BIT(STAGE_BODY)))
+    if (!(used & STAGE_BIT(STAGE_BODY)) && !chain_event(s, SMFIP_NOBODY))
         p |= f1 & SMFIP_NOBODY;
-    if (!(used & STAGE_BIT(STAGE_UNKNOWN)))
+    if (!(used & STAGE_BIT(STAGE_UNKNOWN)) && !chain_event(s, SMFIP_NOUNKNOWN))
         p |= f1 & SMFIP_NOUNKNOWN;
     s->proto = p;
-    *pf0 = f0 & SMFIF_SETSYMLIST;
+    *pf0 = f0 & (SMFIF_SETSYMLIST | (s->chain ? chain_actions(s->chain) : 0));
     *pf1 = p;
     *pf2 = *pf3 = 0;
     if (*pf0 & SMFIF_SETSYMLIST)
-        request_macros(ctx, cfg);
+        request_macros(ctx, cfg, s->chain);
     return SMFIS_CONTINUE;
 }
 
@@ -190,12 +223,19 @@ static sfsistat cb_connect(SMFICTX *ctx, char *hostname, struct sockaddr *sa)
             return SMFIS_CONTINUE;          /* no_session() at MAIL */
         }
         smfi_setpriv(ctx, s);
+        relay_reopen(s);
     }
     char addr[INET6_ADDRSTRLEN + 1];
     addr_text(sa, addr, sizeof addr);
     session_set(&s->client_addr, addr[0] ? addr : NULL);
     session_set(&s->client_name, hostname);
-    return early_reply(s, SMFIP_NR_CONN, policy(s, STAGE_CONNECT));
+    sfsistat v = policy(s, STAGE_CONNECT);
+    if (s->chain) {
+        struct chain_result r;
+        chain_connect(s->chain, ctx, hostname, sa, &r);
+        relay_result(s, STAGE_CONNECT, &r);     /* kept for MAIL when refused */
+    }
+    return early_reply(s, SMFIP_NR_CONN, v);
 }
 
 static sfsistat cb_helo(SMFICTX *ctx, char *helo)
@@ -204,9 +244,13 @@ static sfsistat cb_helo(SMFICTX *ctx, char *helo)
     if (s == NULL)
         return SMFIS_CONTINUE;
     session_set(&s->helo, helo);
-    if (s->has_pending)
-        return early_reply(s, SMFIP_NR_HELO, SMFIS_CONTINUE);
-    return early_reply(s, SMFIP_NR_HELO, policy(s, STAGE_HELO));
+    sfsistat v = s->has_pending ? SMFIS_CONTINUE : policy(s, STAGE_HELO);
+    if (s->chain) {
+        struct chain_result r;
+        chain_helo(s->chain, ctx, helo, &r);
+        relay_result(s, STAGE_HELO, &r);
+    }
+    return early_reply(s, SMFIP_NR_HELO, v);
 }
 
 /* "<a@b>" -> "a@b" */
@@ -232,6 +276,14 @@ static void update_queue_id(struct session *s)
         session_set(&s->queue_id, i);
 }
 
+/* A connect/HELO refusal (own or an upstream's), at MAIL and RCPT. */
+static sfsistat apply_pending(struct session *s, enum stage now)
+{
+    if (s->pending_source)
+        return relay_pending(s, now);
+    return verdict_apply(s, now, s->pending_stage, &s->pending);
+}
+
 static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
 {
     struct session *s = get(ctx);
@@ -243,8 +295,15 @@ static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
     session_set(&s->auth_login, auth && *auth ? auth : NULL);
     update_queue_id(s);
     if (s->has_pending)
-        return verdict_apply(s, STAGE_MAIL, s->pending_stage, &s->pending);
-    return policy(s, STAGE_MAIL);
+        return apply_pending(s, STAGE_MAIL);
+    if (s->chain_broken)
+        return verdict_error(s, STAGE_MAIL, "proxy mode could not start");
+    sfsistat v = policy(s, STAGE_MAIL);
+    if (v != SMFIS_CONTINUE || s->chain == NULL)
+        return v;
+    struct chain_result r;
+    chain_mail(s->chain, ctx, argv, &r);
+    return relay_result(s, STAGE_MAIL, &r);
 }
 
 /*
@@ -299,11 +358,22 @@ static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
     set_address(&s->rcpt, argv ? argv[0] : NULL);
     update_queue_id(s);
     const char *mailer = smfi_getsymval(ctx, "{rcpt_mailer}");
-    if (mailer && strcmp(mailer, "error") == 0)
+    if (mailer && strcmp(mailer, "error") == 0) {
+        if (s->chain) {     /* to upstreams that asked for such recipients */
+            struct chain_result r;
+            chain_rcpt(s->chain, ctx, argv, 1, &r);
+            chain_result_free(&r);
+        }
         return observe_rejected_rcpt(s);
+    }
     if (s->has_pending)     /* MAIL was refused; keep refusing if the client goes on */
-        return verdict_apply(s, STAGE_RCPT, s->pending_stage, &s->pending);
-    return policy(s, STAGE_RCPT);
+        return apply_pending(s, STAGE_RCPT);
+    sfsistat v = policy(s, STAGE_RCPT);
+    if (v != SMFIS_CONTINUE || s->chain == NULL)
+        return v;
+    struct chain_result r;
+    chain_rcpt(s->chain, ctx, argv, 0, &r);
+    return relay_result(s, STAGE_RCPT, &r);
 }
 
 static sfsistat cb_data(SMFICTX *ctx)
@@ -313,6 +383,11 @@ static sfsistat cb_data(SMFICTX *ctx)
         return no_session(ctx);
     update_queue_id(s);
     sfsistat v = policy(s, STAGE_DATA);
+    if (v == SMFIS_CONTINUE && s->chain) {
+        struct chain_result r;
+        chain_data(s->chain, ctx, &r);
+        v = relay_result(s, STAGE_DATA, &r);
+    }
     if (v == SMFIS_CONTINUE && (s->proto & SMFIP_NR_DATA))
         return SMFIS_NOREPLY;
     return v;
@@ -325,9 +400,15 @@ static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
         return no_session(ctx);
     if (s->need_headers && session_add_header(s, name, value ? value : "") < 0)
         return verdict_error(s, STAGE_HEADER, "no memory for headers");
+    sfsistat v = (s->proto & SMFIP_NR_HDR) ? SMFIS_CONTINUE : policy(s, STAGE_HEADER);
+    if (v == SMFIS_CONTINUE && s->chain) {
+        struct chain_result r;
+        chain_header(s->chain, ctx, name, value, &r);
+        v = relay_result(s, STAGE_HEADER, &r);
+    }
     if (s->proto & SMFIP_NR_HDR)
-        return SMFIS_NOREPLY;
-    return policy(s, STAGE_HEADER);
+        return SMFIS_NOREPLY;   /* nobody asked to answer headers (a failure shows at EOH/EOM) */
+    return v;
 }
 
 static sfsistat cb_eoh(SMFICTX *ctx)
@@ -335,17 +416,27 @@ static sfsistat cb_eoh(SMFICTX *ctx)
     struct session *s = get(ctx);
     if (s == NULL)
         return no_session(ctx);
-    return policy(s, STAGE_EOH);
+    sfsistat v = policy(s, STAGE_EOH);
+    if (v == SMFIS_CONTINUE && s->chain) {
+        struct chain_result r;
+        chain_eoh(s->chain, ctx, &r);
+        v = relay_result(s, STAGE_EOH, &r);
+    }
+    return v;
 }
 
 static sfsistat cb_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 {
-    (void)chunk;
-    (void)len;
     struct session *s = get(ctx);
     if (s == NULL)
         return no_session(ctx);
-    return policy(s, STAGE_BODY);
+    sfsistat v = policy(s, STAGE_BODY);
+    if (v == SMFIS_CONTINUE && s->chain) {
+        struct chain_result r;
+        chain_body(s->chain, ctx, chunk, len, &r);
+        v = relay_result(s, STAGE_BODY, &r);
+    }
+    return v;
 }
 
 static sfsistat cb_eom(SMFICTX *ctx)
@@ -355,23 +446,39 @@ static sfsistat cb_eom(SMFICTX *ctx)
         return no_session(ctx);
     update_queue_id(s);
     session_set(&s->rcpt, NULL);
-    return policy(s, STAGE_EOM);
+    sfsistat v = policy(s, STAGE_EOM);
+    if (s->chain && v != SMFIS_CONTINUE)
+        chain_abort(s->chain);      /* upstreams must not wait for this message's end */
+    else if (s->chain) {
+        struct chain_result r;
+        chain_eom(s->chain, ctx, &r);
+        v = relay_result(s, STAGE_EOM, &r);
+    }
+    return v;
 }
 
 static sfsistat cb_unknown(SMFICTX *ctx, const char *cmd)
 {
-    (void)cmd;
     struct session *s = get(ctx);
     if (s == NULL)
         return no_session(ctx);
-    return policy(s, STAGE_UNKNOWN);
+    sfsistat v = policy(s, STAGE_UNKNOWN);
+    if (v == SMFIS_CONTINUE && s->chain) {
+        struct chain_result r;
+        chain_unknown(s->chain, ctx, cmd, &r);
+        v = relay_result(s, STAGE_UNKNOWN, &r);
+    }
+    return v;
 }
 
 static sfsistat cb_abort(SMFICTX *ctx)
 {
     struct session *s = get(ctx);
-    if (s)
+    if (s) {
         session_reset_message(s);
+        if (s->chain)
+            chain_abort(s->chain);
+    }
     return SMFIS_CONTINUE;
 }
 

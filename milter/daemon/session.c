@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "chain.h"
 #include "session.h"
 
 static atomic_ulong session_counter;
@@ -72,6 +73,8 @@ void session_free(struct session *s)
     free(s->client_name);
     free(s->helo);
     decision_free(&s->pending);
+    free(s->pending_original);
+    chain_close(s->chain);
     if (s->cfg)
         config_unref(s->cfg);
     free(s);

@@ -12,6 +12,8 @@
 #include "engine.h"
 #include "rules.h"
 
+struct chain;
+
 #define SESSION_MAX_HEADERS      200
 #define SESSION_MAX_HEADER_BYTES (64 * 1024)
 
@@ -25,6 +27,10 @@ struct session {
     struct decision pending;
     enum stage pending_stage;
     int has_pending;
+    const char *pending_source;     /* NULL: own decision; else the upstream (name in cfg) */
+    char *pending_original;         /* the upstream's reply as it sent it */
+    struct chain *chain;            /* proxy mode: the upstream milters, or NULL */
+    int chain_broken;               /* proxy mode could not start: on_error from MAIL on */
     int conn_accepted;              /* an accept rule at connect/HELO: no more policy */
     int msg_accepted;               /* an accept rule at MAIL or later: no more for this message */
     int need_headers;               /* some rule matches headers */

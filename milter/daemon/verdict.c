@@ -135,6 +135,35 @@ sfsistat verdict_apply(struct session *s, enum stage now, enum stage rule_stage,
     }
 }
 
+sfsistat verdict_relay(struct session *s, enum stage now, enum stage decided,
+                       const char *source, const char *original, const struct decision *d,
+                       const char *note)
+{
+    struct audit_record r;
+    fill_record(&r, s, decided);
+    r.source = source;
+    r.original = original;
+    char *wire = d->has_reply ? reply_format(&d->reply, "\n") : NULL;
+    r.reply = wire;
+    r.rule = d->rule ? d->rule->name : NULL;
+    r.action = action_name(d->action);
+    char buf[320];
+    if (now != decided)
+        snprintf(buf, sizeof buf, "%s%sdecided at %s, applied at %s", note ? note : "",
+                 note ? "; " : "", stage_name(decided), stage_name(now));
+    r.note = now != decided ? buf : note;
+    audit_emit(&r);
+    free(wire);
+    /* Upstream decisions are relayed in audit mode too: in proxy mode the
+       MTA no longer talks to the upstream, so dropping them would switch
+       it off.  mode = audit concerns milter-reword's own rules. */
+    if (d->action == ACTION_DISCARD)
+        return SMFIS_DISCARD;
+    if (d->action == ACTION_REJECT || d->action == ACTION_TEMPFAIL)
+        return refuse(s, d->action, d->has_reply ? &d->reply : NULL);
+    return SMFIS_CONTINUE;
+}
+
 sfsistat verdict_error(struct session *s, enum stage now, const char *what)
 {
     enum action a = s->cfg ? s->cfg->on_error : ACTION_TEMPFAIL;
