@@ -77,6 +77,50 @@ done
 assert_match "$(smtp_data_reply sender@example.org alice@local.test --header 'X-Test-Action: tempfail-eom')" \
     "^$DEFAULT_TEMP" "bare tempfail at end of message"
 
+# --- accept, discard, quarantine, progress, skip ---
+reply=$(smtp_data_reply sender@example.org accept-rcpt@local.test --header 'X-Test-Action: reject-eom')
+assert_match "$reply" '^250 2\.0\.0 Ok: queued as ' "accept at RCPT: the upstream is out for the rest of the message"
+f=$(pf_wait_mail "$(smtp_queue_id "$reply")")
+assert_true "accepted message delivered" test -n "$f"
+assert_true "accepted message: the upstream did not get its end of message" \
+    bash -c "! grep -q '^X-Upstream-Seen' $f"
+reply=$(smtp_data_reply sender@example.org discard-rcpt@local.test)
+assert_match "$reply" '^250 ' "discard: the client is told 250"
+assert_match "$(pf_log_wait 'milter-discard: RCPT .*to=<discard-rcpt@local.test>' 5)" DISCARD \
+    "discard at RCPT relayed to Postfix"
+reply=$(smtp_data_reply sender@example.org alice@local.test --header 'X-Test-Action: quarantine')
+assert_match "$(pf_log_wait "$(smtp_queue_id "$reply"): milter-hold: END-OF-MESSAGE" 5)" 'HOLD' \
+    "quarantine relayed (Postfix puts the message on hold)"
+for a in progress skip; do
+    reply=$(smtp_data_reply sender@example.org alice@local.test --header "X-Test-Action: $a")
+    assert_match "$reply" '^250 2\.0\.0 Ok: queued as ' "$a: accepted"
+done
+
+# --- end-of-message changes reach the delivered message ---
+reply=$(smtp_data_reply sender@example.org alice@local.test,remove-me@local.test \
+        --header 'Subject: original' --header 'X-Test-Action: modify' --body 'original body')
+qid=$(smtp_queue_id "$reply")
+assert_match "$reply" '^250 2\.0\.0 Ok: queued as ' "modify: accepted"
+pf_wait_mail "$qid" >/dev/null; pf_wait_queue_empty 20
+M=$PF_MAILDIR/$qid.alice@local.test
+assert_true "modify: alice got it" test -f "$M"
+assert_match "$(grep -c '^X-Upstream-Added: yes' "$M")" '^1$' "modify: header added"
+assert_match "$(grep '^Subject:' "$M")" '^Subject: Changed by upstream$' "modify: header changed"
+assert_match "$(sed -n '/^$/,$p' "$M" | tr -d '\r' | grep -v '^$')" '^Body replaced by upstream$' "modify: body replaced"
+assert_match "$(grep -m1 '^Return-Path:' "$M")" 'changed-from@example.test' "modify: envelope sender changed"
+assert_match "$(head -n 5 "$M" | grep -c '^X-Upstream-First: 1')" '^1$' "modify: header inserted at the top"
+assert_true "modify: recipient added" test -f "$PF_MAILDIR/$qid.added@local.test"
+assert_true "modify: recipient removed" test ! -e "$PF_MAILDIR/$qid.remove-me@local.test"
+
+# --- macros the upstream asked for, and Postfix's defaults, reach it ---
+EV=$(upstream_events tm)
+assert_match "$(grep -m1 '^connect ' "$EV")" 'j=test\.example.*\{daemon_name\}=' "connect macros forwarded"
+assert_match "$(grep -m1 "^envfrom <sender@example.org>" "$EV")" '\{mail_addr\}=sender@example\.org \{mail_host\}=example\.org' \
+    "MAIL macros forwarded (including one only the upstream asked for)"
+assert_match "$(grep -m1 '^eom ' "$EV")" ' i=[0-9A-F]+$' "end-of-message macros forwarded (queue id)"
+smtp_chat "EHLO client.example" "XFOO bar" QUIT >/dev/null
+assert_true "unknown command forwarded" lab_wait_for 5 grep -q '^unknown XFOO' "$EV"
+
 # --- a Debian milter: OpenDKIM (second in the chain) refuses unsigned mail ---
 reload "$TM, $DKIM"
 assert_eq "$(smtp_data_reply sender@example.org alice@local.test --header "$(opendkim_bad_signature)")" \
@@ -86,5 +130,35 @@ assert_true "audit: dkim refusal with its original text" \
     reword_audit_wait '"source":"dkim".*"original":"550 5.7.0 bad DKIM signature data".*"rule":"dkim-bad-signature"' 5
 assert_true "audit: tm refusal with the MTA default as original" \
     reword_audit_wait '"source":"tm".*"original":"550 5.7.1 Command rejected"' 5
+
+# --- failures: slow, killed mid-session, down ---
+reload "$TM"
+assert_match "$(UPSTREAM_SLOW=5 smtp_data_reply sender@example.org alice@local.test --header 'X-Test-Action: slow')" \
+    '^451 4\.3\.0 ' "slow upstream (no reply within 3 s): explained tempfail"
+assert_true "the log names the upstream and the cause" reword_log_wait 'upstream tm failed: no reply within 3 s; on_failure=tempfail' 5
+assert_match "$(smtp_data_reply sender@example.org alice@local.test)" '^250 ' "the next session works again"
+reply=$(smtp_data_reply sender@example.org alice@local.test --header 'X-Test-Action: die')
+assert_match "$reply" '^451 4\.3\.0 ' "upstream killed mid-session: explained tempfail at end of message"
+assert_true "killed upstream logged" reword_log_wait 'upstream tm failed: connection closed by the upstream' 5
+n_before=$(ls "$PF_MAILDIR" | wc -l)
+assert_match "$(smtp_mail_reply sender@example.org)" '^451 4\.3\.0 ' "upstream down, on_failure=tempfail: MAIL tempfailed"
+assert_match "$(smtp_data_reply sender@example.org alice@local.test)" '^451 4\.3\.0 ' \
+    "upstream down: a whole message is not accepted unchecked"
+reload '{ name = "tm"; socket = "inet:'$TM_PORT'@127.0.0.1"; connect_timeout = 2; on_failure = "accept"; }'
+reply=$(smtp_data_reply sender@example.org alice@local.test)
+assert_match "$reply" '^250 2\.0\.0 Ok: queued as ' "upstream down, on_failure=accept: mail accepted"
+assert_true "accept fallback logged" reword_log_wait 'upstream tm failed: cannot connect .*on_failure=accept' 5
+pf_wait_queue_empty 20
+assert_eq "$(( $(ls "$PF_MAILDIR" | wc -l) - n_before ))" "1" "only the accepted message was delivered while tm was down"
+upstream_start tm "$TM_PORT"
+reload "$TM"
+assert_match "$(smtp_rcpt_reply sender@example.org bare-rcpt@local.test)" "^$DEFAULT_REJECT" \
+    "upstream back: refusals explained again"
+
+# --- Postfix never saw a malformed reply, audit has source and original ---
+assert_true "audit: class mismatch recorded with the original" \
+    reword_audit_wait '"source":"tm".*"original":"550 4.7.1 Mismatched class from upstream","reply":"550 5.7.1 Mismatched class from upstream"' 5
+assert_true "audit: upstream failure recorded" reword_audit_wait '"source":"tm".*"action":"tempfail".*"note":"upstream failed' 5
+assert_eq "$(pf_maillog_warnings)" "" "no warnings in Postfix's log (no milter cut off)"
 
 t_summary
