@@ -37,9 +37,11 @@ enum mp_status { MP_BAD = -1, MP_MORE = 0, MP_OK = 1 };
  * Decodes the packet at the start of buf[0..avail).
  *  MP_OK:   *p filled, *used = bytes the whole packet takes (header + data);
  *  MP_MORE: incomplete; *used = bytes needed in all to finish it (5 while
- *           even the header is incomplete, then 5 + data length);
+ *           the 4-byte length is incomplete, then 5 + data length), always
+ *           more than avail;
  *  MP_BAD:  length 0 (no command byte) or data longer than max (max is
  *           capped at MP_MAX_DATA): the stream cannot be trusted further.
+ *           Also for a NULL p or used, or a NULL buf with avail > 0.
  */
 enum mp_status mp_decode(const unsigned char *buf, size_t avail, size_t max,
                          struct mp_packet *p, size_t *used);

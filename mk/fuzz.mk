@@ -25,13 +25,14 @@
 # Targets: reply (reply_parse/validate/format/sanitize/milter_lines and the
 # engine on the parsed reply), template (template_compile/expand with
 # hostile values), config (config_load_string and engine_eval on what it
-# loads).
-# Proxy packet decoder: it does not exist yet.  When it lands, add
-# tests/fuzz/fuzz_proxy.c (the decoder on arbitrary bytes; invariants: never
-# reads past the packet, a decoded address is a valid AF_INET/AF_INET6
-# address with a port, a truncated packet asks for more bytes instead of
-# failing, a malformed one is rejected) and a seed directory
-# tests/fuzz/corpus/proxy/; FUZZ_TARGETS picks it up by itself.
+# loads), proxy (the milter packet codec of milter/core/milter_codec.c:
+# mp_decode on an arbitrary byte stream, in one piece and split in two,
+# and every decoded packet through the optneg, connect, indexed-header and
+# string parsers; invariants: never reads past avail, a truncated packet
+# asks for more bytes (MP_MORE, used > avail) instead of failing, only a
+# length of 0 or over max is MP_BAD, re-encoding gives the same bytes,
+# parsed strings and macro lists lie inside the packet, a '4'/'6' connect
+# address passes inet_pton).
 
 FUZZ_B        ?= build-fuzz
 FUZZ_CC       ?= $(shell command -v clang-14 2>/dev/null || echo clang)

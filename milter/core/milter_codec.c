@@ -1,11 +1,16 @@
 /*
  * milter_codec.c - milter protocol packets to and from bytes (see
- * milter_codec.h).  Every read is checked against the packet's length
- * first; decoding never allocates and never trusts a length field further
- * than the bytes actually present.
+ * milter_codec.h), for proxy mode's client side of the milter protocol.
+ * Every read is checked against the packet's length first; decoding never
+ * allocates and never trusts a length field further than the bytes
+ * actually present.  Encoders refuse data over MP_MAX_DATA before they
+ * append anything, so a refused packet leaves the buffer as it was.
+ * No libmilter here: the wire values come from milter_proto.h.
  */
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "milter_codec.h"
 
@@ -25,16 +30,18 @@ static void put32(unsigned char *p, uint32_t v)
 enum mp_status mp_decode(const unsigned char *buf, size_t avail, size_t max,
                          struct mp_packet *p, size_t *used)
 {
+    if (p == NULL || used == NULL || (buf == NULL && avail > 0))
+        return MP_BAD;
     if (max > MP_MAX_DATA)
         max = MP_MAX_DATA;
-    if (avail < 4) {
+    if (avail < MP_HEADER_LEN - 1) {         /* the length field is incomplete */
         *used = MP_HEADER_LEN;
         return MP_MORE;
     }
-    uint32_t len = get32(buf);
+    uint32_t len = get32(buf);              /* command byte + data */
     if (len == 0 || (size_t)len - 1 > max)
         return MP_BAD;
-    size_t total = 4 + (size_t)len;
+    size_t total = MP_HEADER_LEN - 1 + (size_t)len;
     if (avail < total) {
         *used = total;
         return MP_MORE;
@@ -49,7 +56,7 @@ enum mp_status mp_decode(const unsigned char *buf, size_t avail, size_t max,
 /* Appends the 5-byte header of a packet with n data bytes. */
 static int put_header(struct strbuf *sb, unsigned char cmd, size_t n)
 {
-    if (n > MP_MAX_DATA)
+    if (sb == NULL || sb->oom || n > MP_MAX_DATA)
         return -1;
     unsigned char h[MP_HEADER_LEN];
     put32(h, (uint32_t)n + 1);
@@ -60,6 +67,8 @@ static int put_header(struct strbuf *sb, unsigned char cmd, size_t n)
 
 int mp_put(struct strbuf *sb, unsigned char cmd, const void *data, size_t len)
 {
+    if (data == NULL && len > 0)
+        return -1;
     if (put_header(sb, cmd, len) < 0)
         return -1;
     if (len)
@@ -76,18 +85,28 @@ int mp_put_optneg(struct strbuf *sb, uint32_t version, uint32_t actions, uint32_
     return mp_put(sb, MPC_OPTNEG, d, sizeof d);
 }
 
+/* Adds a string's length with its NUL to *t; saturates just over
+   MP_MAX_DATA so that no sum of lengths can wrap around. */
+static void add_len(size_t *t, const char *s)
+{
+    size_t l = strlen(s);
+    *t = (l >= MP_MAX_DATA || *t + l + 1 > MP_MAX_DATA) ? MP_MAX_DATA + 1 : *t + l + 1;
+}
+
 /* Length of strings v[0..n) each with its NUL, skipping NULL entries. */
 static size_t strings_len(const char *const *v, size_t n)
 {
     size_t t = 0;
     for (size_t i = 0; i < n; i++)
         if (v[i])
-            t += strlen(v[i]) + 1;
+            add_len(&t, v[i]);
     return t;
 }
 
 int mp_put_strings(struct strbuf *sb, unsigned char cmd, const char *const *v, size_t n)
 {
+    if (v == NULL && n > 0)
+        return -1;
     if (put_header(sb, cmd, strings_len(v, n)) < 0)
         return -1;
     for (size_t i = 0; i < n; i++)
@@ -99,10 +118,14 @@ int mp_put_strings(struct strbuf *sb, unsigned char cmd, const char *const *v, s
 int mp_put_macros(struct strbuf *sb, unsigned char stage_cmd, const char *const *names,
                   const char *const *values, size_t n)
 {
-    size_t total = 1;
+    if ((names == NULL || values == NULL) && n > 0)
+        return -1;
+    size_t total = 1;                       /* the stage's command byte */
     for (size_t i = 0; i < n; i++)
-        if (names[i] && values[i])
-            total += strlen(names[i]) + strlen(values[i]) + 2;
+        if (names[i] && values[i]) {
+            add_len(&total, names[i]);
+            add_len(&total, values[i]);
+        }
     if (put_header(sb, MPC_MACRO, total) < 0)
         return -1;
     sb_putc(sb, (char)stage_cmd);
@@ -122,7 +145,13 @@ int mp_put_connect(struct strbuf *sb, const char *host, char family, uint16_t po
     int has_addr = family != 'U';
     if (has_addr && addr == NULL)
         return -1;
-    size_t total = strlen(host) + 2 + (has_addr ? 2 + strlen(addr) + 1 : 0);
+    size_t total = 0;
+    add_len(&total, host);                  /* host\0 */
+    total += 1;                             /* family */
+    if (has_addr) {
+        total += 2;                         /* port */
+        add_len(&total, addr);              /* addr\0 */
+    }
     if (put_header(sb, MPC_CONNECT, total) < 0)
         return -1;
     sb_putn(sb, host, strlen(host) + 1);
@@ -140,7 +169,9 @@ int mp_put_indexed_header(struct strbuf *sb, unsigned char cmd, uint32_t index,
 {
     if (name == NULL || value == NULL)
         return -1;
-    size_t total = 4 + strlen(name) + 1 + strlen(value) + 1;
+    size_t total = 4;                       /* index */
+    add_len(&total, name);
+    add_len(&total, value);
     if (put_header(sb, cmd, total) < 0)
         return -1;
     unsigned char ib[4];
@@ -155,7 +186,7 @@ int mp_put_indexed_header(struct strbuf *sb, unsigned char cmd, uint32_t index,
    its NUL; NULL when there is no NUL before len. */
 static const char *take_string(const unsigned char *d, size_t len, size_t *off)
 {
-    if (*off >= len)
+    if (d == NULL || *off >= len)
         return NULL;
     const unsigned char *nul = memchr(d + *off, '\0', len - *off);
     if (nul == NULL)
@@ -165,10 +196,18 @@ static const char *take_string(const unsigned char *d, size_t len, size_t *off)
     return s;
 }
 
+/* 1 when p can be read: data present for its whole length. */
+static int readable(const struct mp_packet *p)
+{
+    return p != NULL && (p->data != NULL || p->len == 0);
+}
+
 int mp_parse_optneg(const struct mp_packet *p, struct mp_optneg *o)
 {
+    if (o == NULL)
+        return -1;
     memset(o, 0, sizeof *o);
-    if (p->len < 12)
+    if (!readable(p) || p->len < 12)
         return -1;
     o->version = get32(p->data);
     o->actions = get32(p->data + 4);
@@ -191,7 +230,11 @@ int mp_parse_optneg(const struct mp_packet *p, struct mp_optneg *o)
 
 int mp_parse_strings(const struct mp_packet *p, const char **v, size_t max, size_t *n)
 {
+    if (n == NULL)
+        return -1;
     *n = 0;
+    if (!readable(p) || (v == NULL && max > 0))
+        return -1;
     if (p->len == 0)
         return 0;
     if (p->data[p->len - 1] != '\0')
@@ -200,7 +243,10 @@ int mp_parse_strings(const struct mp_packet *p, const char **v, size_t max, size
     while (off < p->len) {
         if (*n >= max)
             return -1;
-        v[(*n)++] = take_string(p->data, p->len, &off);
+        const char *s = take_string(p->data, p->len, &off);
+        if (s == NULL)                      /* cannot happen: data ends in NUL */
+            return -1;
+        v[(*n)++] = s;
     }
     return 0;
 }
@@ -208,7 +254,10 @@ int mp_parse_strings(const struct mp_packet *p, const char **v, size_t max, size
 int mp_parse_indexed_header(const struct mp_packet *p, uint32_t *index, const char **name,
                             const char **value)
 {
-    if (p->len < 4 + 2)
+    if (index == NULL || name == NULL || value == NULL)
+        return -1;
+    *name = *value = NULL;
+    if (!readable(p) || p->len < 4 + 2)
         return -1;
     *index = get32(p->data);
     size_t off = 4;
@@ -219,7 +268,11 @@ int mp_parse_indexed_header(const struct mp_packet *p, uint32_t *index, const ch
 
 int mp_parse_connect(const struct mp_packet *p, struct mp_connect *c)
 {
+    if (c == NULL)
+        return -1;
     memset(c, 0, sizeof *c);
+    if (!readable(p))
+        return -1;
     size_t off = 0;
     c->host = take_string(p->data, p->len, &off);
     if (c->host == NULL || off >= p->len)
@@ -236,7 +289,7 @@ int mp_parse_connect(const struct mp_packet *p, struct mp_connect *c)
     c->addr = take_string(p->data, p->len, &off);
     if (c->addr == NULL || off != p->len)
         return -1;
-    unsigned char tmp[16];
+    unsigned char tmp[sizeof(struct in6_addr)];
     if (c->family == '4' && inet_pton(AF_INET, c->addr, tmp) != 1)
         return -1;
     if (c->family == '6' && inet_pton(AF_INET6, c->addr, tmp) != 1)

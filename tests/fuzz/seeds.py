@@ -13,6 +13,13 @@ from the project's own test fixtures (run from anywhere; `make fuzz-seeds`).
             files written inline in tests/unit/test_config.c and
             test_engine.c; each alone and with two sets of session facts
             appended (NUL-separated fields, see fuzz_config.c)
+  proxy     milter protocol packets written here (encoded as in
+            milter/core/milter_codec.c): an MTA's side of a whole session, a
+            milter's replies and modification requests, each connect family,
+            and a few broken streams (truncated, length 0, over the limit);
+            each behind the 3-byte prefix of fuzz_proxy.c (max, split point)
+
+`seeds.py TARGET...` writes only those targets' corpora.
 
 File names are the SHA-1 of the content, so running it again adds nothing
 twice; files it no longer produces are removed.
@@ -21,6 +28,7 @@ import ast
 import hashlib
 import os
 import re
+import struct
 import sys
 
 SRC = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -202,10 +210,131 @@ def config_seeds():
     return seeds
 
 
+def pkt(cmd, data=b""):
+    """One milter packet: uint32 length (1 + data), command byte, data."""
+    return struct.pack(">I", len(data) + 1) + cmd + data
+
+
+def strings(*v):
+    return b"".join(s + b"\x00" for s in v)
+
+
+def connect(host, family, port=0, addr=None):
+    d = host + b"\x00" + family
+    if family != b"U":
+        d += struct.pack(">H", port) + addr + b"\x00"
+    return pkt(b"C", d)
+
+
+def optneg(version, actions, proto, macros=()):
+    d = struct.pack(">III", version, actions, proto)
+    for stage, names in macros:
+        d += struct.pack(">I", stage) + names + b"\x00"
+    return pkt(b"O", d)
+
+
+def macros(stage, *pairs):
+    return pkt(b"D", stage + strings(*pairs))
+
+
+def indexed(cmd, index, name, value):
+    return pkt(cmd, struct.pack(">I", index) + strings(name, value))
+
+
+def proxy_seeds():
+    mta = [
+        optneg(6, 0x1FF, 0x1FFFFF),
+        macros(b"C", b"j", b"mx.example.org", b"{daemon_name}", b"smtpd", b"v",
+               b"Postfix 3.7.11", b"_", b"client.example [192.0.2.1]"),
+        connect(b"client.example", b"4", 49152, b"192.0.2.1"),
+        macros(b"H", b"{tls_version}", b"TLSv1.3", b"{cipher}", b"TLS_AES_256_GCM_SHA384"),
+        pkt(b"H", strings(b"client.example")),
+        macros(b"M", b"i", b"4XyZ1", b"{auth_type}", b"", b"{mail_addr}", b"alice@example.org"),
+        pkt(b"M", strings(b"<alice@example.org>", b"SIZE=1024", b"BODY=8BITMIME")),
+        macros(b"R", b"i", b"4XyZ1", b"{rcpt_addr}", b"bob@example.net"),
+        pkt(b"R", strings(b"<bob@example.net>")),
+        pkt(b"T"),
+        pkt(b"L", strings(b"Subject", b" hello")),
+        pkt(b"L", strings(b"From", b" Alice <alice@example.org>")),
+        pkt(b"N"),
+        pkt(b"B", b"Hello Bob,\r\n\r\nsee you.\r\n"),
+        macros(b"E", b"i", b"4XyZ1"),
+        pkt(b"E"),
+        pkt(b"A"),
+        pkt(b"U", strings(b"XYZZY plugh")),
+        pkt(b"K"),
+        pkt(b"Q"),
+    ]
+    milter = [
+        optneg(6, 0x1FF, 0x1FFFFF & ~0x3F, [(0, b"j {daemon_name} _"), (2, b"i {auth_type}"),
+                                             (3, b"{rcpt_addr}"), (5, b"i"), (6, b"")]),
+        pkt(b"c"),
+        pkt(b"p"),
+        pkt(b"h", strings(b"X-Spam-Flag", b"YES")),
+        indexed(b"m", 1, b"Subject", b" [SPAM] hello"),
+        indexed(b"m", 2, b"X-Old", b""),
+        indexed(b"i", 0, b"Received", b" by filter"),
+        pkt(b"+", strings(b"<archive@example.org>")),
+        pkt(b"2", strings(b"<archive@example.org>", b"NOTIFY=NEVER")),
+        pkt(b"-", strings(b"<bob@example.net>")),
+        pkt(b"e", strings(b"<bounce@example.org>", b"SIZE=100")),
+        pkt(b"q", strings(b"held for review")),
+        pkt(b"b", b"replaced body\r\n"),
+        pkt(b"l", struct.pack(">I", 3) + strings(b"{rcpt_addr} i")),
+        pkt(b"y", strings(b"550 5.7.1 Spam refused")),
+        pkt(b"y", strings(b"451-4.7.1 Try later\r\n451 4.7.1 Greylisted")),
+        pkt(b"a"), pkt(b"r"), pkt(b"t"), pkt(b"s"), pkt(b"d"), pkt(b"f"), pkt(b"4"),
+    ]
+    connects = [
+        connect(b"[2001:db8::25]", b"6", 25, b"2001:db8::25"),
+        connect(b"localhost", b"L", 0, b"/var/run/smtp.sock"),
+        connect(b"unknown", b"U"),
+        connect(b"bad", b"4", 25, b"192.0.2.256"),
+        connect(b"bad", b"6", 25, b"IPv6:2001:db8::1"),
+        pkt(b"C", b"h\x00X\x00\x19192.0.2.1\x00"),
+    ]
+    broken = [
+        b"".join(mta[:3])[:-4],                          # cut inside the connect
+        struct.pack(">I", 0) + b"O",                     # length 0
+        struct.pack(">I", 1024 * 1024 + 2) + b"B",       # data over MP_MAX_DATA
+        struct.pack(">I", 0xFFFFFFFF) + b"B",
+        pkt(b"m", struct.pack(">I", 1) + b"Subject\x00x"),   # value without NUL
+        pkt(b"O", struct.pack(">III", 6, 0, 0) + struct.pack(">I", 7) + b"i\x00"),
+        pkt(b"O", struct.pack(">III", 6, 0, 0) + struct.pack(">I", 1) + b"i\x00"
+            + struct.pack(">I", 1) + b"j\x00"),
+    ]
+    seeds = set()
+
+    def add(stream, max_sel=0, split=None):
+        if split is None:
+            split = len(stream) // 2
+        seeds.add(bytes([max_sel]) + struct.pack(">H", split & 0xFFFF) + stream)
+
+    session = b"".join(mta)
+    add(session)
+    add(session, 255, 7)
+    add(b"".join(milter))
+    add(b"".join(milter), 0, 3)
+    add(b"".join(connects))
+    for p in mta + milter + connects + broken:
+        add(p)
+    add(b"".join(mta[:6]), 3)                              # max 16: optneg ok, macros bad
+    add(b"".join(milter[:4]), 1, 5)                        # max 0: only empty packets
+    return seeds
+
+
+TARGETS = {"reply": reply_seeds, "template": template_seeds, "config": config_seeds,
+           "proxy": proxy_seeds}
+
+
 def main():
-    write("reply", reply_seeds())
-    write("template", template_seeds())
-    write("config", config_seeds())
+    names = sys.argv[1:] or list(TARGETS)
+    for name in names:
+        if name not in TARGETS:
+            print(f"seeds.py: unknown target {name}; targets: {' '.join(TARGETS)}",
+                  file=sys.stderr)
+            return 2
+        write(name, TARGETS[name]())
     return 0
 
 
