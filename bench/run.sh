@@ -2,8 +2,10 @@
 # run.sh - end-to-end benchmark (`make bench`): smtp-source (20 sessions,
 # 5,000 messages of 1 KiB, one connection per message) -> private Postfix ->
 # discard, with: no milter; a naive libmilter milter that takes every event
-# (tests/fixtures/nullmilter.c); milter-reword with the sample config; and
-# milter-reword with 1,000 extra rules.  Configurations are interleaved
+# (tests/fixtures/nullmilter.c); milter-reword with the sample config;
+# milter-reword with 1,000 extra rules; and for proxy mode, the same upstream
+# (the null milter) chained by Postfix itself (smtpd_milters = milter-reword,
+# nullmilter) against Postfix -> milter-reword -> nullmilter.  Configurations are interleaved
 # across REPEAT rounds so machine noise hits all alike; prints msg/s as
 # median [min..max] and the ratio of medians to the null milter, then the
 # daemon's peak RSS while SESSIONS SMTP sessions are held open at once.
@@ -43,22 +45,28 @@ BIG=$LAB/big.conf
     done
     echo ");"
 } >"$BIG"
-chmod 0644 "$SAMPLE" "$BIG"
+# proxy mode: the sample rules with the null milter as upstream
+PROXY=$LAB/proxy.conf
+{ cat "$SAMPLE"; echo "upstreams = ( { name = \"null\"; socket = \"unix:$LAB/run/null.sock\"; } );"; } >"$PROXY"
+chmod 0644 "$SAMPLE" "$BIG" "$PROXY"
 "$B/reword" check -q -c "$BIG" || lab_die "generated rules do not load"
 
 start_daemon() {   # start_daemon NAME CONF -> socket path
     lab_spawn "$1" "$B/milter-reword" -f -c "$2" -p "unix:$LAB/run/$1.sock" -u nobody:postfix
     lab_wait_sock "$LAB/run/$1.sock" 10 || lab_die "$1 did not start"
 }
-start_daemon rw-sample "$SAMPLE"; PID_SAMPLE=$LAB_PID
-start_daemon rw-big "$BIG"; PID_BIG=$LAB_PID
 lab_spawn nullmilter "$B/fixtures/nullmilter" -f -p "unix:$LAB/run/null.sock"; PID_NULL=$LAB_PID
 lab_wait_sock "$LAB/run/null.sock" 10 || lab_die "nullmilter did not start"
+start_daemon rw-sample "$SAMPLE"; PID_SAMPLE=$LAB_PID
+start_daemon rw-big "$BIG"; PID_BIG=$LAB_PID
+start_daemon rw-proxy "$PROXY"; PID_PROXY=$LAB_PID
 pf_start
 
 declare -A SOCK=( [none]="" [null]="unix:$LAB/run/null.sock"
-                  [sample]="unix:$LAB/run/rw-sample.sock" [rules1000]="unix:$LAB/run/rw-big.sock" )
-CONFIGS="none null sample rules1000"
+                  [sample]="unix:$LAB/run/rw-sample.sock" [rules1000]="unix:$LAB/run/rw-big.sock"
+                  [chained]="unix:$LAB/run/rw-sample.sock, unix:$LAB/run/null.sock"
+                  [proxy]="unix:$LAB/run/rw-proxy.sock" )
+CONFIGS=${CONFIGS:-none null sample rules1000 chained proxy}
 declare -A RES
 
 run_one() {   # run_one CONFIG -> prints msg/s
@@ -90,6 +98,11 @@ for c in $CONFIGS; do
         "$(awk -v a="$med" -v b="$null_med" 'BEGIN { printf "%.3f", a / b }')"
 done
 echo "(goals: sample >= 1.05, rules1000 >= 0.97 of the null milter)"
+if [ -n "${RES[proxy]:-}" ] && [ -n "${RES[chained]:-}" ]; then
+    read -r pm _ _ <<<"$(stats "${RES[proxy]}")"; read -r cm _ _ <<<"$(stats "${RES[chained]}")"
+    # 20 sessions in flight: mean time per message = 20 / rate
+    awk -v p="$pm" -v c="$cm" 'BEGIN { printf "proxy vs Postfix chaining: %.3f (goal >= 0.95); added latency per message %.2f ms\n", p / c, (20 / p - 20 / c) * 1000 }'
+fi
 warn=$(pf_maillog_warnings); [ -z "$warn" ] || { echo "Postfix warnings during the run:"; echo "$warn" | head -5; }
 
 # --- peak RSS with SESSIONS sessions held open ---
@@ -111,4 +124,5 @@ echo
 echo "== peak RSS with $SESSIONS concurrent SMTP sessions (goal <= 20 MiB for milter-reword)"
 hold sample "$PID_SAMPLE"
 hold rules1000 "$PID_BIG"
+hold proxy "$PID_PROXY"
 hold null "$PID_NULL"
