@@ -54,6 +54,8 @@ static const char *const default_macros[MPM_COUNT] = {
     [MPM_EOH] = "i",
 };
 
+static int merge_macro_lists(struct chain *ch);
+
 void chain_result_free(struct chain_result *r)
 {
     free(r->text);
@@ -114,6 +116,10 @@ struct chain *chain_open(const struct config *cfg, unsigned long mta_actions,
         if (upstream_open(u, actions, proto) < 0)
             note_failure(ch, u);
     }
+    if (merge_macro_lists(ch) < 0) {
+        chain_close(ch);
+        return NULL;
+    }
     return ch;
 }
 
@@ -123,6 +129,8 @@ void chain_close(struct chain *ch)
         return;
     for (size_t i = 0; i < ch->n; i++)
         upstream_close(&ch->ups[i]);
+    for (int mpm = 0; mpm < MPM_COUNT; mpm++)
+        free(ch->macro_names[mpm]);
     free(ch->ups);
     free(ch);
 }
@@ -182,14 +190,27 @@ static void merge_names(char *buf, size_t len, const char *list)
     }
 }
 
+/* Per macro stage: Postfix's defaults plus every list an upstream asked for
+   at negotiation, merged once (the MTA is asked for exactly these). */
+static int merge_macro_lists(struct chain *ch)
+{
+    for (int mpm = 0; mpm < MPM_COUNT; mpm++) {
+        char buf[1024] = "";
+        merge_names(buf, sizeof buf, default_macros[mpm]);
+        for (size_t i = 0; i < ch->n; i++)
+            if (live(&ch->ups[i]))
+                merge_names(buf, sizeof buf, ch->ups[i].macros[mpm]);
+        ch->macro_names[mpm] = strdup(buf);
+        if (ch->macro_names[mpm] == NULL)
+            return -1;
+    }
+    return 0;
+}
+
 void chain_macro_names(const struct chain *ch, int mpm, char *buf, size_t len)
 {
-    if (mpm < 0 || mpm >= MPM_COUNT)
-        return;
-    merge_names(buf, len, default_macros[mpm]);
-    for (size_t i = 0; i < ch->n; i++)
-        if (live(&ch->ups[i]))
-            merge_names(buf, len, ch->ups[i].macros[mpm]);
+    if (mpm >= 0 && mpm < MPM_COUNT)
+        merge_names(buf, len, ch->macro_names[mpm]);
 }
 
 /* The 'D' packet for stage e: every name of the stage's list the MTA gave a value. */
@@ -197,8 +218,8 @@ static int put_macros(struct strbuf *sb, const struct chain *ch, SMFICTX *ctx, c
 {
     if (e->mpm < 0 || ctx == NULL)
         return 0;
-    char names[1024] = "";
-    chain_macro_names(ch, e->mpm, names, sizeof names);
+    char names[1024];
+    snprintf(names, sizeof names, "%s", ch->macro_names[e->mpm]);
     const char *nv[64], *vv[64];
     size_t n = 0;
     for (char *save = NULL, *w = strtok_r(names, " ", &save); w && n < 64;
@@ -250,10 +271,9 @@ static int take_replycode(struct upstream *u, const struct mp_packet *p, struct 
  * Reads u's answer to event e.  Returns 1 when the chain goes on to the
  * next upstream, 0 when u refused (r filled), -1 when u failed (u->why).
  */
-static int read_answer(struct chain *ch, struct upstream *u, SMFICTX *ctx, const struct ev *e,
+static int read_answer(struct upstream *u, SMFICTX *ctx, const struct ev *e,
                        struct chain_result *r)
 {
-    (void)ch;
     for (;;) {
         struct mp_packet p;
         if (upstream_recv(u, &p) < 0)
@@ -309,57 +329,54 @@ static int takes(const struct upstream *u, const struct ev *e)
     return !(e->st == STAGE_BODY && u->skip_body);
 }
 
-/* Sends event e (its packet already encoded in `packet`) along the chain. */
+/* Sends the stage's macros and event e (encoded in `packet`) along the
+   chain.  The bytes are the same for every upstream, so they are put
+   together once, when the first upstream takes the event. */
 static enum chain_outcome run(struct chain *ch, SMFICTX *ctx, const struct ev *e,
                               const struct strbuf *packet, int ignore_answer,
                               uint32_t only_flag, struct chain_result *r)
 {
     memset(r, 0, sizeof *r);
-    if (packet->oom)
-        return CHAIN_CONTINUE;
-    for (size_t i = 0; i < ch->n; i++) {
+    struct strbuf wire;
+    sb_init(&wire);
+    int built = 0, no_memory = 0;
+    for (size_t i = 0; i < ch->n && r->outcome == CHAIN_CONTINUE; i++) {
         struct upstream *u = &ch->ups[i];
         if (u->state == UP_FAILED) {
-            if (ignore_answer)
-                continue;
-            failed_result(u, r);        /* failed earlier: on_failure again */
-            return r->outcome;
+            if (!ignore_answer)
+                failed_result(u, r);    /* failed earlier: on_failure again */
+            continue;
         }
         if (!takes(u, e) || (only_flag && !(u->proto & only_flag)))
             continue;
-        struct strbuf sb;
-        sb_init(&sb);
-        int rc = put_macros(&sb, ch, ctx, e);
-        sb_putn(&sb, packet->s, packet->len);
-        if (rc < 0 || sb.oom)
+        if (!built) {
+            built = 1;
+            no_memory = packet->oom || put_macros(&wire, ch, ctx, e) < 0;
+            sb_putn(&wire, packet->s, packet->len);
+            no_memory |= wire.oom;
+        }
+        if (no_memory)
             upstream_fail(u, "no memory for a packet");
         else
-            rc = upstream_send(u, &sb);
-        sb_free(&sb);
+            upstream_send(u, &wire);
         int next = 1;
         if (u->state != UP_FAILED && !(e->nr_flag && (u->proto & e->nr_flag)))
-            next = read_answer(ch, u, ctx, e, r);
+            next = read_answer(u, ctx, e, r);
         if (u->state == UP_FAILED || next < 0) {
             note_failure(ch, u);        /* logged once, here */
-            if (u->state != UP_FAILED || ignore_answer)
-                continue;
-            failed_result(u, r);
-            return r->outcome;
+            if (u->state == UP_FAILED && !ignore_answer)
+                failed_result(u, r);
+            continue;
         }
         if (e->st == STAGE_MAIL)
             u->in_msg = 1;
-        if (next == 0) {
-            if (ignore_answer) {
-                chain_result_free(r);
-                continue;
-            }
-            /* a refusal at connect/HELO ends that upstream's connection */
-            if (e->st <= STAGE_HELO)
-                u->state = UP_DONE_CONN;
-            return r->outcome;
-        }
+        if (next == 0 && ignore_answer)
+            chain_result_free(r);
+        else if (next == 0 && e->st <= STAGE_HELO)
+            u->state = UP_DONE_CONN;    /* a refusal at connect/HELO ends its connection */
     }
-    return CHAIN_CONTINUE;
+    sb_free(&wire);
+    return r->outcome;
 }
 
 static enum chain_outcome send_simple(struct chain *ch, SMFICTX *ctx, const struct ev *e,

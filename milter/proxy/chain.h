@@ -42,6 +42,8 @@ struct chain {
     struct upstream *ups;
     size_t n;
     int mta_rcpt_rej;                   /* the MTA reports recipients it rejected */
+    char *macro_names[MPM_COUNT];       /* per macro stage: what the MTA is asked for
+                                           and the proxy forwards */
     chain_log_fn log;
     void *log_arg;
 };
@@ -61,8 +63,9 @@ void chain_close(struct chain *ch);     /* QUIT to each upstream, frees ch */
 unsigned long chain_actions(const struct chain *ch);
 int chain_wants_event(const struct chain *ch, unsigned long no_flag);
 int chain_wants_reply(const struct chain *ch, unsigned long no_flag, unsigned long nr_flag);
-/* Appends to buf the macro names the upstreams asked for at macro stage
-   mpm (MPM_*), space-separated, skipping names already in buf. */
+/* Appends to buf the macro names forwarded at macro stage mpm (MPM_*):
+   Postfix's defaults and what the upstreams asked for, space-separated,
+   skipping names already in buf. */
 void chain_macro_names(const struct chain *ch, int mpm, char *buf, size_t len);
 
 /* Events.  Each returns the outcome (also in r); r must be freed with
