@@ -38,19 +38,29 @@ static void fill_record(struct audit_record *r, struct session *s, enum stage st
     r->mode = mode_name(s);
 }
 
-void verdict_audit(struct session *s, enum stage rule_stage, const struct decision *d,
-                   const char *action, const char *note)
+/* One audit record: who decided (source), the reply before (original) and
+   after (d's reply), the rule, the action and a note. */
+static void emit(struct session *s, enum stage st, const char *source, const char *original,
+                 const struct decision *d, const struct rule *rule, const char *action,
+                 const char *note)
 {
     struct audit_record r;
-    fill_record(&r, s, rule_stage);
-    r.source = "self";
+    fill_record(&r, s, st);
+    r.source = source;
+    r.original = original;
     char *wire = d->has_reply ? reply_format(&d->reply, "\n") : NULL;
     r.reply = wire;
-    r.rule = d->rule ? d->rule->name : NULL;
+    r.rule = rule ? rule->name : NULL;
     r.action = action;
     r.note = note;
     audit_emit(&r);
     free(wire);
+}
+
+void verdict_audit(struct session *s, enum stage rule_stage, const struct decision *d,
+                   const char *action, const char *note)
+{
+    emit(s, rule_stage, "self", NULL, d, d->rule, action, note);
 }
 
 /* Sets the reply on the context; 0 on success. */
@@ -139,21 +149,12 @@ sfsistat verdict_relay(struct session *s, enum stage now, enum stage decided,
                        const char *source, const char *original, const struct decision *d,
                        const char *note)
 {
-    struct audit_record r;
-    fill_record(&r, s, decided);
-    r.source = source;
-    r.original = original;
-    char *wire = d->has_reply ? reply_format(&d->reply, "\n") : NULL;
-    r.reply = wire;
-    r.rule = d->rule ? d->rule->name : NULL;
-    r.action = action_name(d->action);
     char buf[320];
     if (now != decided)
         snprintf(buf, sizeof buf, "%s%sdecided at %s, applied at %s", note ? note : "",
                  note ? "; " : "", stage_name(decided), stage_name(now));
-    r.note = now != decided ? buf : note;
-    audit_emit(&r);
-    free(wire);
+    emit(s, decided, source, original, d, d->rule, action_name(d->action),
+         now != decided ? buf : note);
     /* Upstream decisions are relayed in audit mode too: in proxy mode the
        MTA no longer talks to the upstream, so dropping them would switch
        it off.  mode = audit concerns milter-reword's own rules. */
@@ -189,15 +190,6 @@ sfsistat verdict_error(struct session *s, enum stage now, const char *what)
 void verdict_observe(struct session *s, enum stage now, const char *original,
                      const struct decision *d, int matched)
 {
-    struct audit_record r;
-    fill_record(&r, s, now);
-    r.source = "mta";
-    r.original = original;
-    char *wire = d->has_reply ? reply_format(&d->reply, "\n") : NULL;
-    r.reply = wire;
-    r.rule = matched && d->rule ? d->rule->name : NULL;
-    r.action = "observe";
-    r.note = "rejected by the MTA itself; its reply cannot be changed by a milter";
-    audit_emit(&r);
-    free(wire);
+    emit(s, now, "mta", original, d, matched ? d->rule : NULL, "observe",
+         "rejected by the MTA itself; its reply cannot be changed by a milter");
 }
