@@ -12,6 +12,7 @@
 #define REWORD_REPLY_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include "diag.h"
 
 #define REPLY_MAX_LINES     32    /* smfi_setmlreply limit */
@@ -75,6 +76,10 @@ char *reply_format(const struct reply *r, const char *eol);
  * Returns malloc'd string or NULL.
  */
 char *sanitize_text(const char *in, size_t maxlen);
+/* Length of the valid UTF-8 sequence at s (n bytes available, n >= 1), 0
+   when the bytes at s do not form one (overlong, surrogate, > U+10FFFF,
+   truncated); *cp gets the code point. */
+size_t utf8_seq(const unsigned char *s, size_t n, uint32_t *cp);
 
 /*
  * Makes r safe to hand to libmilter: sanitizes every line, splits lines whose

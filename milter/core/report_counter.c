@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "reply.h"
 #include "report.h"
 
 #define KEY_MAX 240
@@ -21,40 +22,13 @@ static uint64_t hash_str(const char *s)
     return h ^ (h >> 29);
 }
 
-/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-    size_t len;
-    unsigned min;
-    unsigned cp;
-    if (s[0] < 0x80)
-        return 1;
-    if ((s[0] & 0xe0) == 0xc0) {
-        len = 2, cp = s[0] & 0x1f, min = 0x80;
-    } else if ((s[0] & 0xf0) == 0xe0) {
-        len = 3, cp = s[0] & 0x0f, min = 0x800;
-    } else if ((s[0] & 0xf8) == 0xf0) {
-        len = 4, cp = s[0] & 0x07, min = 0x10000;
-    } else
-        return 0;
-    if (len > n)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return len;
-}
-
 size_t report_sanitize(char *dst, size_t cap, const char *src, size_t len)
 {
     const unsigned char *s = (const unsigned char *)src;
     size_t o = 0;
     for (size_t i = 0; i < len;) {
-        size_t l = s[i] < 0x20 || s[i] == 0x7f ? 0 : utf8_len(s + i, len - i);
+        uint32_t cp;
+        size_t l = s[i] < 0x20 || s[i] == 0x7f ? 0 : utf8_seq(s + i, len - i, &cp);
         if (o + (l ? l : 1) + 1 > cap)
             break;
         if (l == 0) {

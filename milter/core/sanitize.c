@@ -24,11 +24,8 @@
 
 /* ---- UTF-8 ---- */
 
-/*
- * Length of the valid UTF-8 sequence at s (n bytes available), 0 when the
- * byte at s does not start one; *cp gets the code point.
- */
-static size_t utf8_seq(const unsigned char *s, size_t n, uint32_t *cp)
+/* See reply.h; shared with the report's text cleaning. */
+size_t utf8_seq(const unsigned char *s, size_t n, uint32_t *cp)
 {
     unsigned char c = s[0];
     size_t len;
