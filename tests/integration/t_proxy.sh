@@ -13,14 +13,7 @@
 
 upstreams_available || lab_die "python3-milter or opendkim missing: make deps (tools/deps/proxy.txt)"
 
-PF_DELIVER=maildir pf_setup
-for u in remove-me bare-rcpt temp-rcpt mismatch-rcpt code-rcpt accept-rcpt discard-rcpt added; do
-    pf_add_user "$u"
-done
-TM_PORT=$(lab_free_port); DKIM_PORT=$(lab_free_port)
-[ "$TM_PORT" != "$DKIM_PORT" ] || DKIM_PORT=$((TM_PORT + 1))
-upstream_start tm "$TM_PORT"
-opendkim_start "$DKIM_PORT"
+upstreams_lab_setup
 
 CONF=$LAB/reword.conf
 TM='{ name = "tm"; socket = "inet:'$TM_PORT'@127.0.0.1"; timeout = 3; connect_timeout = 2; }'

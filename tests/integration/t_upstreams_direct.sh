@@ -13,14 +13,7 @@
 
 upstreams_available || lab_die "python3-milter, opendkim or opendkim-tools missing: make deps (tools/deps/proxy.txt)"
 
-PF_DELIVER=maildir pf_setup
-for u in remove-me bare-rcpt temp-rcpt mismatch-rcpt code-rcpt accept-rcpt discard-rcpt added; do
-    pf_add_user "$u"
-done
-TM_PORT=$(lab_free_port); DKIM_PORT=$(lab_free_port)
-[ "$TM_PORT" != "$DKIM_PORT" ] || DKIM_PORT=$((TM_PORT + 1))
-upstream_start tm "$TM_PORT"
-opendkim_start "$DKIM_PORT"
+upstreams_lab_setup
 pf_set_milter "${UP_SOCK[tm]}" "$DKIM_SOCK"
 pf_start
 EV=$(upstream_log tm)

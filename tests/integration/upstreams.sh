@@ -58,6 +58,22 @@ OPENDKIM_BIN=${OPENDKIM_BIN:-/usr/sbin/opendkim}
 OPENDKIM_TESTMSG=${OPENDKIM_TESTMSG:-/usr/sbin/opendkim-testmsg}
 
 # upstreams_available : true when the packages of tools/deps/proxy.txt are there.
+# upstreams_lab_setup : the lab both t_upstreams_direct.sh and t_proxy.sh
+# use: a private Postfix delivering to files (PF_DELIVER=maildir) whose
+# users include the test milter's trigger addresses, the test milter "tm"
+# on TM_PORT and OpenDKIM on DKIM_PORT (both set here).
+upstreams_lab_setup() {
+    PF_DELIVER=maildir pf_setup
+    local u
+    for u in remove-me bare-rcpt temp-rcpt mismatch-rcpt code-rcpt accept-rcpt discard-rcpt added; do
+        pf_add_user "$u"
+    done
+    TM_PORT=$(lab_free_port); DKIM_PORT=$(lab_free_port)
+    [ "$TM_PORT" != "$DKIM_PORT" ] || DKIM_PORT=$((TM_PORT + 1))
+    upstream_start tm "$TM_PORT"
+    opendkim_start "$DKIM_PORT"
+}
+
 upstreams_available() {
     "$PYTHON_MILTER" -c 'import Milter' 2>/dev/null && [ -x "$OPENDKIM_BIN" ] && [ -x "$OPENDKIM_TESTMSG" ]
 }
