@@ -148,6 +148,30 @@ reload "$TM"
 assert_match "$(smtp_rcpt_reply sender@example.org bare-rcpt@local.test)" "^$DEFAULT_REJECT" \
     "upstream back: refusals explained again"
 
+# --- upstreams that break the protocol: each is a failure, never trusted ---
+declare -A BAD_PORT
+specs=""
+for m in oversize badcode garbage overask; do
+    BAD_PORT[$m]=$(lab_free_port); specs="$specs ${BAD_PORT[$m]}:$m"
+done
+lab_spawn bad-upstream python3 "$SRCDIR/tests/integration/bad_upstream.py" $specs
+for m in oversize badcode garbage overask; do
+    lab_wait_for 10 lab_port_listening "${BAD_PORT[$m]}" || lab_die "bad_upstream.py $m did not start"
+done
+declare -A BAD_WHY=( [oversize]='protocol error: packet length out of range'
+                     [badcode]='protocol error: malformed reply code packet'
+                     [garbage]='protocol error: unexpected \? reply after connect'
+                     [overask]='negotiation refused' )
+for m in oversize badcode garbage overask; do
+    reload '{ name = "bad-'$m'"; socket = "inet:'${BAD_PORT[$m]}'@127.0.0.1"; timeout = 3; }'
+    assert_match "$(smtp_data_reply sender@example.org alice@local.test)" '^451 4\.3\.0 ' \
+        "upstream $m: explained tempfail, nothing accepted"
+    assert_true "upstream $m: logged as ${BAD_WHY[$m]}" \
+        reword_log_wait "upstream bad-$m failed: ${BAD_WHY[$m]}" 5
+done
+assert_true "daemon survived the broken upstreams" kill -0 "$RW_PID"
+reload "$TM"
+
 # --- Postfix never saw a malformed reply, audit has source and original ---
 assert_true "audit: class mismatch recorded with the original" \
     reword_audit_wait '"source":"tm".*"original":"550 4.7.1 Mismatched class from upstream","reply":"550 5.7.1 Mismatched class from upstream"' 5
