@@ -4,6 +4,7 @@
 #   make deps       install every Debian package needed (as root, idempotent)
 #   make all        build into build/
 #   make check      unit tests (cmocka), CLI tests, integration tests
+#   make bench      every benchmark, one table of figures (bench/all.sh)
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make SANITIZE=1 build and test with ASan+UBSan
 #
@@ -100,10 +101,9 @@ $(B)/bench/%: bench/%.c $(B)/libreword-core.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/libreword-core.a $(PKG_LIBS) $(LDFLAGS) $(LDLIBS)
 
-bench: $(B)/bench/bench_rules $(PROGRAMS) $(FIXTURE_BIN)
-	@echo "== rule engine (median per reply, min..max over 31 rounds)"
-	@$(B)/bench/bench_rules
-	@if [ -x bench/run.sh ]; then B=$(CURDIR)/$(B) SRCDIR=$(CURDIR) bench/run.sh; fi
+# every benchmark, then one table of all figures (bench/all.sh)
+bench: $(B)/bench/bench_rules $(B)/bench/gen_maillog $(PROGRAMS) $(FIXTURE_BIN)
+	@B=$(CURDIR)/$(B) SRCDIR=$(CURDIR) bash bench/all.sh
 
 $(B)/fixtures/%: tests/fixtures/%.c
 	@mkdir -p $(@D)

@@ -14,8 +14,12 @@
 # (default 300): then on a prefix of the file, and the output says so (MB/s
 # is a rate either way).  Peak RSS comes from /usr/bin/time -v; reword's is
 # also shown for a 64 MB file, to show that memory does not grow with the
-# input.  Figures only: nothing here fails on a slow machine.
+# input.  pflogsumm also runs REPEAT times (default 3).  Figures only:
+# nothing here fails on a slow machine.  Every figure also goes to
+# $BENCH_RESULTS (bench/lib.sh) for the summary table of `make bench`.
 set -u
+. "$(dirname "$0")/lib.sh"
+REPEAT=${REPEAT:-3}
 B=${B:?B=build dir}
 SIZE_MB=${SIZE_MB:-1024}
 PF_MAX_S=${PF_MAX_S:-300}
@@ -52,8 +56,11 @@ timed() {
 }
 
 # reword report: median of 3
-runs=()
-for i in 1 2 3; do runs+=("$(timed reword "$REWORD" report --format json "$LOG")"); done
+runs=() rates="" rsss=""
+for i in 1 2 3; do
+    runs+=("$(timed reword "$REWORD" report --format json "$LOG")")
+    rates="$rates $(rate "$bytes" "${runs[-1]}")"; rsss="$rsss $(rss "$TMP/reword.time")"
+done
 rw_s=$(printf '%s\n' "${runs[@]}" | sort -n | sed -n 2p)
 rw_rss=$(rss "$TMP/reword.time")
 rw_rej=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["rejections"], d["malformed"])' "$TMP/reword.out")
@@ -74,6 +81,12 @@ printf '%-34s %9s s %9s MB/s %9s MiB peak RSS\n' "reword report (json, median of
 printf '%-34s %9s s %9s MB/s\n' "reword report --format html" "$html_s" "$(rate "$bytes" "$html_s")"
 printf '%-34s %9s s %9s MB/s (uncompressed bytes)\n' "reword report on gzip -1 input" "$gz_s" "$(rate "$gz_bytes" "$gz_s")"
 printf '%-34s %9s MiB peak RSS on a 64 MiB file (vs %s MiB on %s MB)\n' "reword report memory" "$small_rss" "$rw_rss" "$(mb "$bytes")"
+SEC="reword report on a $(mb "$bytes") MB maillog"
+bench_record "$SEC" report-reword "reword report --format json" MB/s "$rates" "" "median>=200"
+bench_record "$SEC" report-html "reword report --format html" MB/s "$(rate "$bytes" "$html_s")"
+bench_record "$SEC" report-gzip "reword report, gzip -1 input" MB/s "$(rate "$gz_bytes" "$gz_s")"
+bench_record "$SEC" report-rss "reword report peak RSS" MiB "$rsss"
+bench_record "$SEC" report-rss-64 "reword report peak RSS, 64 MiB file" MiB "$small_rss"
 
 if ! command -v pflogsumm >/dev/null 2>&1; then
     echo "pflogsumm: not installed (sh tools/deps.sh installs it); no comparison"
@@ -93,11 +106,18 @@ if [ "$est" -gt "$PF_MAX_S" ]; then
     note="a $(mb "$pf_bytes") MB prefix: the whole file would take ~${est} s"
 fi
 rm -f "$TMP/probe"
-pf_s=$(timed pflogsumm pflogsumm "$PFLOG")
+pf_runs=() pf_rates=""
+for i in $(seq 1 "$REPEAT"); do
+    pf_runs+=("$(timed pflogsumm pflogsumm "$PFLOG")")
+    pf_rates="$pf_rates $(rate "$pf_bytes" "${pf_runs[-1]}")"
+done
+pf_s=$(printf '%s\n' "${pf_runs[@]}" | sort -n | sed -n "$(( (${#pf_runs[@]} + 1) / 2 ))p")
 pf_rss=$(rss "$TMP/pflogsumm.time")
+bench_record "$SEC" report-pflogsumm "pflogsumm" MB/s "$pf_rates"
+bench_record "$SEC" report-vs-pflogsumm "reword report vs pflogsumm" MB/s "$rates" report-pflogsumm "ratio>=10"
 pf_rej=$(awk '/ rejected \(/ { print $1; exit }' "$TMP/pflogsumm.out")
-printf '%-34s %9s s %9s MB/s %9s MiB peak RSS  (%s; it counted %s rejected)\n' "pflogsumm" "$pf_s" \
-    "$(rate "$pf_bytes" "$pf_s")" "$pf_rss" "$note" "${pf_rej:-?}"
+printf '%-34s %9s s %9s MB/s %9s MiB peak RSS  (median of %s; %s; it counted %s rejected)\n' "pflogsumm" "$pf_s" \
+    "$(rate "$pf_bytes" "$pf_s")" "$pf_rss" "$REPEAT" "$note" "${pf_rej:-?}"
 awk -v rb="$bytes" -v rs="$rw_s" -v pb="$pf_bytes" -v ps="$pf_s" 'BEGIN {
     r = rb / 1e6 / rs; p = pb / 1e6 / ps
     printf "ratio: reword report is %.1fx pflogsumm; goals >= 10x: %s, >= 200 MB/s per core: %s\n",

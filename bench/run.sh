@@ -8,13 +8,15 @@
 # nullmilter) against Postfix -> milter-reword -> nullmilter.  Configurations are interleaved
 # across REPEAT rounds so machine noise hits all alike; prints msg/s as
 # median [min..max] and the ratio of medians to the null milter, then the
-# daemon's peak RSS while SESSIONS SMTP sessions are held open at once.
+# daemon's peak RSS while SESSIONS SMTP sessions are held open at once
+# (also REPEAT times).  Every figure also goes to $BENCH_RESULTS (bench/lib.sh).
 # Figures only: nothing here passes or fails on speed.  Needs root.
 set -u
 B=${B:?}; SRCDIR=${SRCDIR:?}
 export B SRCDIR
 . "$SRCDIR/tests/integration/lib.sh"
 . "$SRCDIR/tests/integration/reword.sh"
+. "$SRCDIR/bench/lib.sh"
 REPEAT=${REPEAT:-3}
 MESSAGES=${MESSAGES:-5000}
 SESSIONS=${SESSIONS:-500}
@@ -89,27 +91,26 @@ for r in $(seq 1 "$REPEAT"); do
         printf '  round %d %-10s %8s msg/s\n' "$r" "$c" "$v"
     done
 done
-stats() { tr ' ' '\n' <<<"$1" | grep . | sort -n | awk '{ v[NR] = $1 } END { printf "%.1f %.1f %.1f\n", v[int((NR + 1) / 2)], v[1], v[NR] }'; }
-read -r null_med _ _ <<<"$(stats "${RES[null]}")"
-printf '\n%-10s %10s %10s %10s %14s\n' config "median" min max "vs null milter"
+declare -A LABEL=( [none]="no milter" [null]="null milter (takes every event)"
+                   [sample]="milter-reword, sample rules" [rules1000]="milter-reword, 1,000 extra rules"
+                   [chained]="Postfix chaining reword + null milter" [proxy]="proxy: reword -> null milter" )
+declare -A GOAL=( [sample]="ratio>=1.05" [rules1000]="ratio>=0.97" )
 for c in $CONFIGS; do
-    read -r med lo hi <<<"$(stats "${RES[$c]}")"
-    printf '%-10s %10s %10s %10s %14s\n' "$c" "$med" "$lo" "$hi" \
-        "$(awk -v a="$med" -v b="$null_med" 'BEGIN { printf "%.3f", a / b }')"
+    bench_record "end to end, smtp-source -s 20, $MESSAGES msgs" "e2e-$c" "${LABEL[$c]}" msg/s "${RES[$c]}" e2e-null "${GOAL[$c]:-}"
 done
-echo "(goals: sample >= 1.05, rules1000 >= 0.97 of the null milter)"
 if [ -n "${RES[proxy]:-}" ] && [ -n "${RES[chained]:-}" ]; then
-    read -r pm _ _ <<<"$(stats "${RES[proxy]}")"; read -r cm _ _ <<<"$(stats "${RES[chained]}")"
+    bench_record "end to end, smtp-source -s 20, $MESSAGES msgs" e2e-proxy-vs-chained "proxy vs Postfix chaining" msg/s "${RES[proxy]}" e2e-chained "ratio>=0.95"
+    read -r pm _ <<<"$(bench_stats "${RES[proxy]}")"; read -r cm _ <<<"$(bench_stats "${RES[chained]}")"
     # 20 sessions in flight: mean time per message = 20 / rate
-    awk -v p="$pm" -v c="$cm" 'BEGIN { printf "proxy vs Postfix chaining: %.3f (goal >= 0.95); added latency per message %.2f ms\n", p / c, (20 / p - 20 / c) * 1000 }'
+    awk -v p="$pm" -v c="$cm" 'BEGIN { printf "proxy vs Postfix chaining: latency per message %+.2f ms (20 sessions in flight)\n", (20 / p - 20 / c) * 1000 }'
 fi
 warn=$(pf_maillog_warnings); [ -z "$warn" ] || { echo "Postfix warnings during the run:"; echo "$warn" | head -5; }
 
 # --- peak RSS with SESSIONS sessions held open ---
 rss_of() { local s=0 p; for p in "$@"; do s=$((s + $(awk '/VmRSS/ { print $2 }' /proc/$p/status 2>/dev/null || echo 0))); done; echo "$s"; }
-hold() {   # hold NAME SUPERVISOR_PID
+hold() {   # hold NAME SUPERVISOR_PID -> peak RSS in MiB on stdout, report on stderr
     pf_conf "smtpd_milters = ${SOCK[$1]}"; pf_reload; sleep 0.5
-    local pids="$2 $(pgrep -P "$2" | tr '\n' ' ')" peak=0 cur n
+    local pids="$2 $(pgrep -P "$2" | tr '\n' ' ')" peak=0 cur n mib
     python3 "$SRCDIR/bench/hold_sessions.py" 127.0.0.1 "$PF_PORT" "$SESSIONS" >"$LAB/hold.out" 2>&1 &
     local hp=$!
     while kill -0 "$hp" 2>/dev/null; do
@@ -117,12 +118,19 @@ hold() {   # hold NAME SUPERVISOR_PID
         sleep 0.05
     done
     n=$(grep -o 'held=[0-9]*' "$LAB/hold.out" | cut -d= -f2)
-    printf '%-10s sessions reaching RCPT 250: %5s   peak RSS %6.1f MiB (all processes)\n' \
-        "$1" "${n:-0}" "$(awk -v k="$peak" 'BEGIN { print k / 1024 }')"
+    mib=$(awk -v k="$peak" 'BEGIN { printf "%.1f", k / 1024 }')
+    printf '  %-10s sessions reaching RCPT 250: %5s   peak RSS %6s MiB (all processes)\n' \
+        "$1" "${n:-0}" "$mib" >&2
+    echo "$mib"
 }
 echo
-echo "== peak RSS with $SESSIONS concurrent SMTP sessions (goal <= 20 MiB for milter-reword)"
-hold sample "$PID_SAMPLE"
-hold rules1000 "$PID_BIG"
-hold proxy "$PID_PROXY"
-hold null "$PID_NULL"
+echo "== peak RSS with $SESSIONS concurrent SMTP sessions, $REPEAT rounds (goal <= 20 MiB for milter-reword)"
+declare -A RSS PIDOF=( [sample]=$PID_SAMPLE [rules1000]=$PID_BIG [proxy]=$PID_PROXY [null]=$PID_NULL )
+RSS_CONFIGS="sample rules1000 proxy null"
+for r in $(seq 1 "$REPEAT"); do
+    for c in $RSS_CONFIGS; do RSS[$c]="${RSS[$c]:-} $(hold "$c" "${PIDOF[$c]}")"; done
+done
+for c in $RSS_CONFIGS; do
+    g="median<=20"; [ "$c" = null ] && g=""
+    bench_record "peak RSS, $SESSIONS SMTP sessions held open" "rss-$c" "${LABEL[$c]}" MiB "${RSS[$c]}" rss-null "$g"
+done

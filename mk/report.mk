@@ -1,8 +1,7 @@
 # mk/report.mk - `reword report`: its benchmark beside pflogsumm, part of
-# `make bench` (make report-bench SIZE_MB=256 for a quicker run), and
+# `make bench` (bench/all.sh; alone: make report-bench SIZE_MB=256), and
 # regenerating tests/data/report/ from a real Postfix run (needs root).
 .PHONY: report-bench report-fixtures
-bench: report-bench
 report-bench: $(B)/reword $(B)/bench/gen_maillog
 	@B=$(CURDIR)/$(B) SIZE_MB=$(or $(SIZE_MB),1024) bash bench/bench_report.sh
 
