@@ -27,7 +27,10 @@ struct session_facts {
     /* macro lookup: value of {name} or NULL */
     const char *(*macro)(void *ctx, const char *name);
     void *macro_ctx;
-    /* headers seen so far (eom): parallel arrays */
+    /* headers seen so far: either header_bits (non-NULL: filled by
+       engine_note_header as each header arrived, so no header is ever
+       dropped or kept) or the parallel arrays */
+    const unsigned char *header_bits;
     const char *const *header_names;
     const char *const *header_values;
     size_t nheaders;
@@ -59,6 +62,17 @@ void decision_free(struct decision *d);
  * regex engine failure): the caller applies the configured on_error action.
  */
 int engine_eval(const struct config *c, const struct event *ev, struct decision *d);
+
+/*
+ * Header conditions over a message of any size: instead of keeping the
+ * headers, the caller keeps engine_header_bits_size(c) zeroed bytes per
+ * message, passes each header to engine_note_header as it arrives, and
+ * sets facts.header_bits to them.  Returns 0, or -1 on a regex engine
+ * error (the caller applies on_error).
+ */
+size_t engine_header_bits_size(const struct config *c);
+int engine_note_header(const struct config *c, const char *name, const char *value,
+                       unsigned char *bits);
 
 /*
  * Builds the reply for an own decision or an on_error fallback when no rule

@@ -65,6 +65,7 @@ struct cidr {
 struct named_pattern {              /* `macro` {name} = re, `header` Name: re */
     char *name;
     struct pattern *re;
+    size_t bit;                     /* header conditions: index in engine_note_header's bits */
 };
 
 struct rule_match {
@@ -138,6 +139,7 @@ struct config {
                                        (policy rules): the events to ask the MTA for */
     struct upstream_conf *upstreams;  /* proxy mode when nupstreams > 0 */
     size_t nupstreams;
+    size_t nheader_conds;           /* header conditions of all rules (numbered by .bit) */
 };
 
 /*

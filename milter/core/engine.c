@@ -387,6 +387,12 @@ static int rule_matches(const struct rule *r, const struct event *ev, const char
             return rc;
     }
     for (size_t i = 0; i < m->nheaders; i++) {
+        if (f->header_bits != NULL) {
+            size_t b = m->headers[i].bit;
+            if (!(f->header_bits[b / 8] & (1u << (b % 8))))
+                return 0;
+            continue;
+        }
         int any = 0;
         for (size_t h = 0; h < f->nheaders && !any; h++) {
             const char *name = f->header_names ? f->header_names[h] : NULL;
@@ -402,6 +408,32 @@ static int rule_matches(const struct rule *r, const struct event *ev, const char
             return 0;
     }
     return 1;
+}
+
+size_t engine_header_bits_size(const struct config *c)
+{
+    return c ? (c->nheader_conds + 7) / 8 : 0;
+}
+
+int engine_note_header(const struct config *c, const char *name, const char *value,
+                       unsigned char *bits)
+{
+    if (c == NULL || name == NULL || bits == NULL)
+        return 0;
+    for (size_t r = 0; r < c->nrules; r++) {
+        const struct rule_match *m = &c->rules[r].when;
+        for (size_t i = 0; i < m->nheaders; i++) {
+            size_t b = m->headers[i].bit;
+            if ((bits[b / 8] & (1u << (b % 8))) || strcasecmp(name, m->headers[i].name) != 0)
+                continue;
+            int rc = pattern_match(m->headers[i].re, value ? value : "");
+            if (rc < 0)
+                return -1;
+            if (rc > 0)
+                bits[b / 8] |= (unsigned char)(1u << (b % 8));
+        }
+    }
+    return 0;
 }
 
 /* ---- building the reply of a matching rule ---------------------------- */

@@ -399,7 +399,7 @@ static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
     if (s == NULL)
         return no_session(ctx);
     if (s->need_headers && session_add_header(s, name, value ? value : "") < 0)
-        return verdict_error(s, STAGE_HEADER, "no memory for headers");
+        return verdict_error(s, STAGE_HEADER, "header condition failed (regex engine error)");
     sfsistat v = (s->proto & SMFIP_NR_HDR) ? SMFIS_CONTINUE : policy(s, STAGE_HEADER);
     if (v == SMFIS_CONTINUE && s->chain) {
         struct chain_result r;

@@ -14,14 +14,6 @@
 
 static atomic_ulong session_counter;
 
-static int rules_need_headers(const struct config *c)
-{
-    for (size_t i = 0; i < c->nrules; i++)
-        if (c->rules[i].when.nheaders > 0)
-            return 1;
-    return 0;
-}
-
 struct session *session_new(SMFICTX *ctx, struct config *cfg)
 {
     struct session *s = calloc(1, sizeof *s);
@@ -32,7 +24,15 @@ struct session *session_new(SMFICTX *ctx, struct config *cfg)
     unsigned long n = atomic_fetch_add(&session_counter, 1) + 1;
     snprintf(s->id, sizeof s->id, "S%lx.%lx", (unsigned long)getpid() & 0xfffff, n);
     decision_init(&s->pending);
-    s->need_headers = cfg ? rules_need_headers(cfg) : 0;
+    s->need_headers = cfg && cfg->nheader_conds > 0;
+    if (s->need_headers) {
+        s->hbits_size = engine_header_bits_size(cfg);
+        s->hbits = calloc(1, s->hbits_size);
+        if (s->hbits == NULL) {
+            free(s);
+            return NULL;
+        }
+    }
     return s;
 }
 
@@ -42,18 +42,6 @@ void session_set(char **field, const char *value)
     *field = value ? strdup(value) : NULL;
 }
 
-static void free_headers(struct session *s)
-{
-    for (size_t i = 0; i < s->nheaders; i++) {
-        free(s->hnames[i]);
-        free(s->hvalues[i]);
-    }
-    free(s->hnames);
-    free(s->hvalues);
-    s->hnames = s->hvalues = NULL;
-    s->nheaders = s->header_bytes = 0;
-}
-
 void session_reset_message(struct session *s)
 {
     session_set(&s->sender, NULL);
@@ -61,7 +49,8 @@ void session_reset_message(struct session *s)
     session_set(&s->queue_id, NULL);
     session_set(&s->auth_login, NULL);
     s->msg_accepted = 0;
-    free_headers(s);
+    if (s->hbits)
+        memset(s->hbits, 0, s->hbits_size);
 }
 
 void session_free(struct session *s)
@@ -75,36 +64,18 @@ void session_free(struct session *s)
     decision_free(&s->pending);
     free(s->pending_original);
     chain_close(s->chain);
+    free(s->hbits);
     if (s->cfg)
         config_unref(s->cfg);
     free(s);
 }
 
-/* Headers beyond the caps are dropped: rules see the first ones only. */
+/* Every header is matched against the rules' header conditions as it
+   arrives and only the outcome is kept (one bit per condition), so a
+   message with any number of headers is judged on all of them. */
 int session_add_header(struct session *s, const char *name, const char *value)
 {
-    size_t len = strlen(name) + strlen(value);
-    if (s->nheaders >= SESSION_MAX_HEADERS || s->header_bytes + len > SESSION_MAX_HEADER_BYTES)
-        return 0;
-    char **n = realloc(s->hnames, (s->nheaders + 1) * sizeof *n);
-    if (n == NULL)
-        return -1;
-    s->hnames = n;
-    char **v = realloc(s->hvalues, (s->nheaders + 1) * sizeof *v);
-    if (v == NULL)
-        return -1;
-    s->hvalues = v;
-    char *dn = strdup(name), *dv = strdup(value);
-    if (dn == NULL || dv == NULL) {
-        free(dn);
-        free(dv);
-        return -1;
-    }
-    s->hnames[s->nheaders] = dn;
-    s->hvalues[s->nheaders] = dv;
-    s->nheaders++;
-    s->header_bytes += len;
-    return 0;
+    return engine_note_header(s->cfg, name, value, s->hbits);
 }
 
 const char *session_log_id(const struct session *s)
@@ -136,7 +107,5 @@ void session_facts(struct session *s, struct session_facts *f)
     f->auth_login = s->auth_login;
     f->macro = macro_lookup;
     f->macro_ctx = s;
-    f->header_names = (const char *const *)s->hnames;
-    f->header_values = (const char *const *)s->hvalues;
-    f->nheaders = s->nheaders;
+    f->header_bits = s->hbits;
 }

@@ -1,8 +1,8 @@
 /*
  * session.h - what the daemon remembers about one SMTP connection: the
  * configuration it started with, the facts rules can match on, a decision
- * made at connect/HELO that waits for MAIL, and the headers of the current
- * message (kept only when a rule needs them).
+ * made at connect/HELO that waits for MAIL, and which header conditions
+ * of the rules the current message's headers met so far.
  */
 #ifndef REWORD_DAEMON_SESSION_H
 #define REWORD_DAEMON_SESSION_H
@@ -13,9 +13,6 @@
 #include "rules.h"
 
 struct chain;
-
-#define SESSION_MAX_HEADERS      200
-#define SESSION_MAX_HEADER_BYTES (64 * 1024)
 
 struct session {
     SMFICTX *ctx;
@@ -35,14 +32,16 @@ struct session {
     int msg_accepted;               /* an accept rule at MAIL or later: no more for this message */
     int need_headers;               /* some rule matches headers */
     unsigned long proto;            /* SMFIP_* flags negotiated with the MTA */
-    char **hnames, **hvalues;
-    size_t nheaders, header_bytes;
+    unsigned char *hbits;           /* engine_note_header's bits for this message */
+    size_t hbits_size;
 };
 
 struct session *session_new(SMFICTX *ctx, struct config *cfg);
 void session_free(struct session *s);
 void session_reset_message(struct session *s);     /* new MAIL FROM or abort */
 void session_set(char **field, const char *value);  /* replaces a strdup'd field */
+/* Notes one header for the rules' header conditions: 0, or -1 on a regex
+   engine error. */
 int session_add_header(struct session *s, const char *name, const char *value);
 /* The log prefix: queue id when known, else the session id. */
 const char *session_log_id(const struct session *s);

@@ -60,6 +60,13 @@ assert_eq "$(smtp_data_reply sender@example.org alice@local.test --header 'Subje
     "550 5.7.1 The message was refused as spam (subject)." "reject at end of message"
 assert_match "$(smtp_data_reply sender@example.org alice@local.test --header 'Subject: hello')" \
     '^250 2\.0\.0 Ok: queued as ' "a clean message is accepted (no reply left behind)"
+# header rules see every header, however many come first (1,000 here; the
+# daemon once kept only the first 200 and let such a message through)
+fill=(); for i in $(seq 1 1000); do fill+=("X-Filler-$i: $i"); done
+smtp_chat "EHLO c.example" "MAIL FROM:<sender@example.org>" "RCPT TO:<alice@local.test>" DATA \
+    "${fill[@]}" "Subject: cheap pills" "" "body" "." QUIT >/dev/null
+assert_eq "$(sed -n 's/^<-  //p' "$SMTP_LOG" | grep -A1 -m1 '^354' | tail -n 1)" \
+    "550 5.7.1 The message was refused as spam (subject)." "a header after 1,000 others still triggers the rule"
 
 # --- a HELO decision is shown from MAIL on (Postfix shows no milter text at HELO) ---
 smtp_chat "EHLO evil.example" "MAIL FROM:<a@example.org>" "RCPT TO:<alice@local.test>" QUIT >/dev/null

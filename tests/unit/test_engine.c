@@ -259,6 +259,43 @@ static void test_auth_macro_header(void **state)
     config_unref(c);
 }
 
+/* The daemon's way: headers noted one by one into bits, none kept.  A
+   message with 10,000 headers before the one that matters is still judged
+   on it (the daemon once kept only the first 200 headers). */
+static void test_header_bits(void **state)
+{
+    (void)state;
+    struct config *c = load(
+        "rules = (\n"
+        " { name = \"two\"; when = { stage = \"eom\"; header = [\"Subject: (?i)rejs\", \"X-B: ^1$\"]; };"
+        "   action = \"reject\"; },\n"
+        " { name = \"subj\"; when = { stage = \"eom\"; header = \"subject: (?i)rejs\"; }; action = \"tempfail\"; }\n"
+        ");\n");
+    assert_int_equal(c->nheader_conds, 3);
+    assert_int_equal(engine_header_bits_size(c), 1);
+    unsigned char bits[1] = { 0 };
+    struct session_facts f;
+    memset(&f, 0, sizeof f);
+    f.header_bits = bits;
+    char name[32];
+    for (int i = 0; i < 10000; i++) {
+        snprintf(name, sizeof name, "X-P%d", i);
+        assert_int_equal(engine_note_header(c, name, "v", bits), 0);
+    }
+    expect(c, STAGE_EOM, NULL, NULL, &f, NULL, NULL);
+    assert_int_equal(engine_note_header(c, "SUBJECT", "REJS now", bits), 0);
+    expect(c, STAGE_EOM, NULL, NULL, &f, "subj", NULL);     /* X-B missing for "two" */
+    assert_int_equal(engine_note_header(c, "X-B", "2", bits), 0);
+    expect(c, STAGE_EOM, NULL, NULL, &f, "subj", NULL);
+    assert_int_equal(engine_note_header(c, "x-b", "1", bits), 0);
+    expect(c, STAGE_EOM, NULL, NULL, &f, "two", NULL);      /* both conditions met, in any order */
+    assert_int_equal(engine_note_header(c, "X-B", "3", bits), 0);
+    expect(c, STAGE_EOM, NULL, NULL, &f, "two", NULL);      /* a met condition stays met */
+    bits[0] = 0;                                            /* next message */
+    expect(c, STAGE_EOM, NULL, NULL, &f, NULL, NULL);
+    config_unref(c);
+}
+
 static void test_policy_vs_reply_events(void **state)
 {
     (void)state;
@@ -719,6 +756,7 @@ int main(void)
         cmocka_unit_test(test_no_match_wellformed),
         cmocka_unit_test(test_default_reply),
         cmocka_unit_test(test_decision_reuse),
+        cmocka_unit_test(test_header_bits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
