@@ -16,7 +16,12 @@
 #include "diag.h"
 
 #define REPLY_MAX_LINES     32    /* smfi_setmlreply limit */
-#define REPLY_MAX_LINE_LEN  980   /* smfi_setreply limit per line of text */
+/* A reply line on the wire ("550-5.7.1 text") is at most 980 bytes: the
+   brief's limit, and libmilter's (smfi_setreply) for the text alone.  The
+   text gets what the longest code prefix, "550-5.123.123 ", leaves. */
+#define REPLY_MAX_WIRE_LEN  980
+#define REPLY_CODE_PREFIX_MAX 14
+#define REPLY_MAX_LINE_LEN  (REPLY_MAX_WIRE_LEN - REPLY_CODE_PREFIX_MAX)   /* 966 bytes of text */
 
 struct reply {
     int code;                /* basic code 200..599, or 0 when none was found */

@@ -38,7 +38,7 @@ int template_uses(const struct template *t, const char *name);
 /* Expands into a malloc'd plain-text string (no %-escaping), NULL on no memory. */
 char *template_expand(const struct template *t, const struct template_vars *v);
 /* Longest possible expansion in bytes (literal length + cap per variable);
-   lets the checker warn about lines that can exceed 980 characters. */
+   lets the checker warn about lines that can exceed REPLY_MAX_LINE_LEN. */
 size_t template_max_len(const struct template *t);
 
 #endif

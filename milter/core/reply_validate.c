@@ -286,9 +286,9 @@ static void check_lines(const struct reply *r, enum reply_context ctx, struct di
     }
     if (tl.count)
         diag_add(dl, "line-too-long", DIAG_ERROR,
-                 "line %zu is %zu characters long once \"%%\" is doubled, and libmilter allows "
-                 "at most %d (%zu line%s too long)", tl.first, tl.value, REPLY_MAX_LINE_LEN,
-                 tl.count, tl.count == 1 ? "" : "s");
+                 "line %zu is %zu characters long once \"%%\" is doubled, and a reply line "
+                 "has room for at most %d (%d with its codes; %zu line%s too long)", tl.first,
+                 tl.value, REPLY_MAX_LINE_LEN, REPLY_MAX_WIRE_LEN, tl.count, tl.count == 1 ? "" : "s");
     if (n > REPLY_MAX_LINES)
         diag_add(dl, "too-many-lines", DIAG_ERROR,
                  "the reply has %zu lines, and libmilter sends at most %d", n, REPLY_MAX_LINES);

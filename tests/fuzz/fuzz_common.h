@@ -10,8 +10,8 @@
  *   - 1 to REPLY_MAX_LINES (32) lines, none NULL;
  *   - no CR, LF or other control character (C0, DEL, C1) in any line, and
  *     valid UTF-8 (reply_sanitize's documented guarantee);
- *   - each line at most REPLY_MAX_LINE_LEN (980) bytes once "%" is doubled;
- *   - reply_milter_lines gives exactly nlines lines, each <= 980 bytes,
+ *   - each line at most REPLY_MAX_LINE_LEN (966; 980 on the wire) bytes once "%" is doubled;
+ *   - reply_milter_lines gives exactly nlines lines, each <= REPLY_MAX_LINE_LEN bytes,
  *     every "%" doubled (no lone "%"), and undoubling gives the line back;
  *   - reply_validate(REPLY_CTX_MILTER) reports none of crlf-in-text,
  *     line-too-long, too-many-lines, control-char; for replies that are
@@ -243,7 +243,7 @@ static inline void fuzz_check_reply(const struct reply *r, int flags, int want_c
     }
     diag_free(&dl);
 
-    /* libmilter's view: "%" doubled, <= 980 bytes, as many lines */
+    /* libmilter's view: "%" doubled, <= REPLY_MAX_LINE_LEN bytes, as many lines */
     char **ml = reply_milter_lines(r);
     FUZZ_CHECK(ml != NULL, "%s: reply_milter_lines failed", what);
     size_t n = 0;

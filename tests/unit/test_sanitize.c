@@ -2,7 +2,7 @@
  * test_sanitize.c - unit tests of milter/core/sanitize.c: sanitize_text byte
  * rules and UTF-8-safe cutting, reply_sanitize splitting and truncation,
  * reply_milter_lines escaping, and the libmilter guarantee (<= 32 lines of
- * <= 980 bytes, no CR/LF or control characters, valid UTF-8) on hostile
+ * <= REPLY_MAX_LINE_LEN (966) bytes of text, 980 on the wire, no CR/LF or control characters, valid UTF-8) on hostile
  * input.
  */
 #include <setjmp.h>
@@ -184,9 +184,12 @@ static void test_split_at_space(void **state)
     words[2000] = '\0';
     assert_int_equal(reply_set(&r, 550, "5.7.1", words), 0);
     check_guarantee(&r);
+    size_t sp = REPLY_MAX_LINE_LEN;                 /* the last space within the limit */
+    while (sp % 10 != 9)
+        sp--;
     assert_int_equal(r.nlines, 3);
-    assert_int_equal(strlen(r.lines[0]), 979);      /* space at index 979 */
-    assert_true(r.lines[0][978] == 'w');
+    assert_int_equal(strlen(r.lines[0]), sp);
+    assert_true(r.lines[0][sp - 1] == 'w');
     reply_free(&r);
 }
 
@@ -195,32 +198,33 @@ static void test_split_hard(void **state)
     (void)state;
     struct reply r;
     reply_init(&r);
-    /* no space: hard cut at 980 */
+    /* no space: hard cut at the limit (L = 966 bytes of text) */
+    const size_t L = REPLY_MAX_LINE_LEN;
     char text[2501];
     memset(text, 'x', 2500);
     text[2500] = '\0';
     assert_int_equal(reply_set(&r, 550, "5.7.1", text), 0);
     assert_int_equal(check_guarantee(&r), 3);
-    assert_int_equal(strlen(r.lines[0]), 980);
-    assert_int_equal(strlen(r.lines[1]), 980);
-    assert_int_equal(strlen(r.lines[2]), 540);
+    assert_int_equal(strlen(r.lines[0]), L);
+    assert_int_equal(strlen(r.lines[1]), L);
+    assert_int_equal(strlen(r.lines[2]), 2500 - 2 * L);
 
-    /* multibyte: never split inside "é" (979 'a' then "é") */
-    memset(text, 'a', 979);
-    memcpy(text + 979, "\xc3\xa9\xc3\xa9", 5);
+    /* multibyte: never split inside "é" (L - 1 'a' then "é") */
+    memset(text, 'a', L - 1);
+    memcpy(text + L - 1, "\xc3\xa9\xc3\xa9", 5);
     assert_int_equal(reply_set(&r, 550, "5.7.1", text), 0);
     check_guarantee(&r);
     assert_int_equal(r.nlines, 2);
-    assert_int_equal(strlen(r.lines[0]), 979);
+    assert_int_equal(strlen(r.lines[0]), L - 1);
     assert_string_equal(r.lines[1], "\xc3\xa9\xc3\xa9");
 
-    /* percent: 979 'a' + "%" is 981 escaped, so "%" moves to line 2 whole */
-    memset(text, 'a', 979);
-    strcpy(text + 979, "%b");
+    /* percent: L - 1 'a' + "%" is L + 1 escaped, so "%" moves to line 2 whole */
+    memset(text, 'a', L - 1);
+    strcpy(text + L - 1, "%b");
     assert_int_equal(reply_set(&r, 550, "5.7.1", text), 0);
     check_guarantee(&r);
     assert_int_equal(r.nlines, 2);
-    assert_int_equal(strlen(r.lines[0]), 979);
+    assert_int_equal(strlen(r.lines[0]), L - 1);
     assert_string_equal(r.lines[1], "%b");
     reply_free(&r);
 }
@@ -349,8 +353,9 @@ static void test_hostile(void **state)
     s[o - 1] = '\0';
     assert_int_equal(reply_set(&r, 550, "5.7.1", s), 0);
     assert_int_equal(check_guarantee(&r), 32);
-    assert_int_equal(strlen(r.lines[0]), 980);
-    assert_string_equal(r.lines[1], "aaaaaaaaaa");
+    assert_int_equal(strlen(r.lines[0]), REPLY_MAX_LINE_LEN);
+    assert_int_equal(strlen(r.lines[1]), 990 - REPLY_MAX_LINE_LEN);
+    assert_int_equal(strspn(r.lines[1], "a"), 990 - REPLY_MAX_LINE_LEN);
     assert_string_equal(r.lines[31] + strlen(r.lines[31]) - 3, "...");
 
     /* embedded "\r\n250 ok" inside one line of the model */

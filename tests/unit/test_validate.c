@@ -250,23 +250,24 @@ static void test_line_limits(void **state)
     reply_init(&r);
     char line[1200];
 
-    /* 980 plain characters: fine; 981: too long */
-    memset(line, 'a', 980);
-    line[980] = '\0';
+    /* 966 plain characters: fine (980 with "550-5.7.1 "... on the wire); 967: too long */
+    memset(line, 'a', REPLY_MAX_LINE_LEN);
+    line[REPLY_MAX_LINE_LEN] = '\0';
     assert_int_equal(reply_set(&r, 550, "5.7.1", line), 0);
     diag_init(&dl);
     reply_validate(&r, REPLY_CTX_MILTER, &dl);
     assert_false(diag_has(&dl, "line-too-long"));
     diag_free(&dl);
-    line[980] = 'a';
-    line[981] = '\0';
+    line[REPLY_MAX_LINE_LEN] = 'a';
+    line[REPLY_MAX_LINE_LEN + 1] = '\0';
     assert_int_equal(reply_set(&r, 550, "5.7.1", line), 0);
     diag_init(&dl);
     reply_validate(&r, REPLY_CTX_ANY, &dl);
     const struct diag *d = find_diag(&dl, "line-too-long");
     assert_non_null(d);
     assert_int_equal(d->severity, DIAG_ERROR);
-    assert_non_null(strstr(d->message, "981"));
+    assert_non_null(strstr(d->message, "967"));
+    assert_non_null(strstr(d->message, "966"));
     assert_non_null(strstr(d->message, "980"));
     diag_free(&dl);
 
