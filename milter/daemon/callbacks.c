@@ -244,6 +244,11 @@ static sfsistat cb_helo(SMFICTX *ctx, char *helo)
     if (s == NULL)
         return SMFIS_CONTINUE;
     session_set(&s->helo, helo);
+    /* A client that says HELO again is judged on its new name, as Postfix's
+       own HELO restrictions judge the latest one: our refusal of the earlier
+       name goes.  A connect-stage or an upstream's refusal stays. */
+    if (s->has_pending && s->pending_stage == STAGE_HELO && s->pending_source == NULL)
+        session_clear_pending(s);
     sfsistat v = s->has_pending ? SMFIS_CONTINUE : policy(s, STAGE_HELO);
     if (s->chain) {
         struct chain_result r;

@@ -53,6 +53,15 @@ void session_reset_message(struct session *s)
         memset(s->hbits, 0, s->hbits_size);
 }
 
+void session_clear_pending(struct session *s)
+{
+    decision_free(&s->pending);
+    free(s->pending_original);
+    s->pending_original = NULL;
+    s->pending_source = NULL;
+    s->has_pending = 0;
+}
+
 void session_free(struct session *s)
 {
     if (s == NULL)

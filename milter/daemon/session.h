@@ -40,6 +40,7 @@ struct session *session_new(SMFICTX *ctx, struct config *cfg);
 void session_free(struct session *s);
 void session_reset_message(struct session *s);     /* new MAIL FROM or abort */
 void session_set(char **field, const char *value);  /* replaces a strdup'd field */
+void session_clear_pending(struct session *s);      /* forget a connect/HELO decision */
 /* Notes one header for the rules' header conditions: 0, or -1 on a regex
    engine error. */
 int session_add_header(struct session *s, const char *name, const char *value);

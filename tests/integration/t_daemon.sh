@@ -75,6 +75,12 @@ assert_eq "$(smtp_replies MAIL)" "550 5.7.1 Your HELO name evil.example is not a
     "HELO-stage reject applied at MAIL with its text"
 assert_true "audit says where it was decided" \
     reword_audit_wait '"stage":"helo".*"rule":"helo-block".*"note":"decided at helo, applied at mail"' 5
+# a second EHLO is judged on its own name, as Postfix judges the latest one
+smtp_chat "EHLO evil.example" "EHLO good.example" "MAIL FROM:<a@example.org>" QUIT >/dev/null
+assert_match "$(smtp_replies MAIL)" '^250 ' "a refused HELO name corrected by a new EHLO: MAIL accepted"
+smtp_chat "EHLO good.example" "EHLO evil.example" "MAIL FROM:<a@example.org>" QUIT >/dev/null
+assert_eq "$(smtp_replies MAIL)" "550 5.7.1 Your HELO name evil.example is not accepted here." \
+    "a good HELO name followed by a refused one: MAIL refused"
 
 # --- hostile sender addresses flowing into a template ---
 out=$(smtp_chat "EHLO client.example" 'MAIL FROM:<"a\r\n250 ok"@x.example>' QUIT)
