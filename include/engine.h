@@ -62,6 +62,9 @@ void decision_free(struct decision *d);
  * regex engine failure): the caller applies the configured on_error action.
  */
 int engine_eval(const struct config *c, const struct event *ev, struct decision *d);
+/* The same by scanning every rule instead of the index's candidates: what
+   the tests and the fuzzer compare engine_eval with. */
+int engine_eval_unindexed(const struct config *c, const struct event *ev, struct decision *d);
 
 /*
  * Header conditions over a message of any size: instead of keeping the

@@ -55,6 +55,7 @@ void pattern_free(struct pattern *p);
 
 /* A compiled template (opaque): literal text and %{variables}. */
 struct template;
+struct rule_index;
 
 struct cidr {
     int family;                     /* AF_INET or AF_INET6 */
@@ -140,6 +141,7 @@ struct config {
     struct upstream_conf *upstreams;  /* proxy mode when nupstreams > 0 */
     size_t nupstreams;
     size_t nheader_conds;           /* header conditions of all rules (numbered by .bit) */
+    struct rule_index *index;       /* candidate lists (rule_index.h); NULL: scan all */
 };
 
 /*

@@ -30,6 +30,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "rule_index.h"
 #include "config_int.h"
 #include "rules.h"
 
@@ -559,6 +560,7 @@ static void config_free(struct config *c)
     free(c->syslog_facility);
     free(c->jsonl);
     free_upstreams(c);
+    rule_index_free(c->index);
     free(c);
 }
 
@@ -611,6 +613,7 @@ static struct config *load(const char *path, const char *text, struct diag_list 
         config_free(c);
         return NULL;
     }
+    c->index = rule_index_build(c->rules, c->nrules);   /* NULL (no memory): engine scans all */
     return c;
 }
 

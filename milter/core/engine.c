@@ -47,6 +47,7 @@
 #include "cidr.h"
 #include "taxonomy.h"
 #include "template.h"
+#include "rule_index.h"
 
 void decision_init(struct decision *d)
 {
@@ -613,7 +614,31 @@ static int build_rule_reply(const struct config *c, size_t ri, const struct even
 
 /* ---- evaluation ------------------------------------------------------- */
 
-int engine_eval(const struct config *c, const struct event *ev, struct decision *d)
+/* The rules to try for ev, in rule order: the index's candidates, or all. */
+struct candidates {
+    struct rule_cursor cur;
+    int indexed;
+    size_t next, n;
+};
+
+static void candidates_init(struct candidates *k, const struct config *c, const struct event *ev,
+                            int use_index)
+{
+    k->indexed = use_index && c && c->index;
+    k->next = 0;
+    k->n = c ? c->nrules : 0;
+    if (k->indexed)
+        rule_cursor_init(&k->cur, c->index, ev->orig);
+}
+
+static long candidates_next(struct candidates *k)
+{
+    if (k->indexed)
+        return rule_cursor_next(&k->cur);
+    return k->next < k->n ? (long)k->next++ : -1;
+}
+
+static int eval(const struct config *c, const struct event *ev, struct decision *d, int use_index)
 {
     decision_free(d);
     if (ev == NULL)
@@ -621,9 +646,12 @@ int engine_eval(const struct config *c, const struct event *ev, struct decision 
     char *otext = NULL;             /* the original's text, joined once */
     if (ev->orig && (otext = join_lines(ev->orig, " ")) == NULL)
         return -1;
-    size_t n = c ? c->nrules : 0;
+    struct candidates k;
+    candidates_init(&k, c, ev, use_index);
     int rc = 0;
-    for (size_t i = 0; i < n && rc == 0; i++) {
+    long li;
+    while (rc == 0 && (li = candidates_next(&k)) >= 0) {
+        size_t i = (size_t)li;
         const struct rule *r = &c->rules[i];
         if (!rule_applies(r, ev))
             continue;
@@ -667,6 +695,16 @@ fail:
     free(otext);
     decision_free(d);
     return -1;
+}
+
+int engine_eval(const struct config *c, const struct event *ev, struct decision *d)
+{
+    return eval(c, ev, d, 1);
+}
+
+int engine_eval_unindexed(const struct config *c, const struct event *ev, struct decision *d)
+{
+    return eval(c, ev, d, 0);
 }
 
 int engine_default_reply(enum action a, const char *enhanced, struct reply *out)

@@ -23,7 +23,9 @@
  *   - engine_eval of one reply event (the given stage and source, and
  *     stage/source unknown) and of one policy event at every stage holds
  *     every invariant of fuzz_check_decision (fuzz_common.h): own decisions
- *     are class-matched, every reply fits libmilter.
+ *     are class-matched, every reply fits libmilter;
+ *   - engine_eval (the rule index's candidates) decides exactly as
+ *     engine_eval_unindexed (every rule): same result, rule, action, reply.
  *
  * File access: includes are resolved in a sandbox directory with a few
  * small rule files (REWORD_FUZZ_SANDBOX, else a fresh directory under
@@ -253,6 +255,32 @@ static const char *nz(const char *s)
     return s && *s ? s : NULL;
 }
 
+
+/* The index only prunes: the decision must be the one a scan of every
+   rule makes. */
+static int eval_checked(const struct config *c, const struct event *ev, struct decision *d)
+{
+    int rc = engine_eval(c, ev, d);
+    struct decision u;
+    decision_init(&u);
+    int ru = engine_eval_unindexed(c, ev, &u);
+    int same = ru == rc && u.rule == d->rule;
+    if (same && rc >= 0)
+        same = u.action == d->action && u.has_reply == d->has_reply;
+    if (same && rc >= 0 && d->has_reply) {
+        same = u.reply.code == d->reply.code && u.reply.nlines == d->reply.nlines
+               && strcmp(u.reply.enhanced, d->reply.enhanced) == 0;
+        for (size_t i = 0; same && i < d->reply.nlines; i++)
+            same = strcmp(u.reply.lines[i], d->reply.lines[i]) == 0;
+    }
+    if (!same) {
+        fprintf(stderr, "index mismatch: indexed rc %d rule %s, unindexed rc %d rule %s\n", rc,
+                d->rule ? d->rule->name : "-", ru, u.rule ? u.rule->name : "-");
+        abort();
+    }
+    decision_free(&u);
+    return rc;
+}
 static void run_engine(const struct config *c, const struct fuzz_fields *ff)
 {
     struct facts_in fi;
@@ -294,17 +322,17 @@ static void run_engine(const struct config *c, const struct fuzz_fields *ff)
     decision_init(&d);
     /* the reply event, as given and with stage and source unknown */
     struct event ev = { .stage = st, .source = source, .orig = &orig, .facts = &fi.f };
-    int rc = engine_eval(c, &ev, &d);
+    int rc = eval_checked(c, &ev, &d);
     fuzz_check_decision(c, &ev, rc, &d, "reply event");
     ev.stage = STAGE_COUNT;
     ev.source = NULL;
-    rc = engine_eval(c, &ev, &d);
+    rc = eval_checked(c, &ev, &d);
     fuzz_check_decision(c, &ev, rc, &d, "reply event (any stage)");
     /* the policy event at every stage, as the daemon evaluates it */
     for (int s = 0; s <= STAGE_COUNT; s++) {
         struct event pe = { .stage = (enum stage)s, .source = "self", .orig = NULL,
                             .facts = &fi.f };
-        rc = engine_eval(c, &pe, &d);
+        rc = eval_checked(c, &pe, &d);
         fuzz_check_decision(c, &pe, rc, &d, "policy event");
     }
     decision_free(&d);

@@ -296,6 +296,56 @@ static void test_header_bits(void **state)
     config_unref(c);
 }
 
+/* The rule index (by action and basic code) only prunes: first match in
+   rule order across its lists, and the same decision as a full scan. */
+static void test_index_order(void **state)
+{
+    (void)state;
+    struct config *c = load(
+        "rules = (\n"
+        " { name = \"r550\"; when = { code = 550; text = \"^a\"; }; reply = { text = \"r550\"; }; },\n"
+        " { name = \"any-a\"; when = { text = \"^a\"; }; reply = { text = \"any\"; }; },\n"
+        " { name = \"c5xx\"; when = { code = \"5xx\"; }; action = \"log\"; },\n"
+        " { name = \"r451\"; when = { code = 451; }; reply = { text = \"r451\"; }; },\n"
+        " { name = \"pol\"; when = { stage = \"rcpt\"; }; action = \"reject\"; },\n"
+        " { name = \"pol-code\"; when = { code = 550; }; action = \"reject\"; },\n"
+        " { name = \"late-any\"; when = { stage = \"mail\"; }; reply = { text = \"late\"; }; }\n"
+        ");\n");
+    assert_non_null(c->index);
+    struct session_facts f;
+    memset(&f, 0, sizeof f);
+    expect(c, STAGE_RCPT, "mta", "550 5.1.1 a b", &f, "r550", NULL);
+    expect(c, STAGE_RCPT, "mta", "551 5.1.1 a b", &f, "any-a", NULL);
+    expect(c, STAGE_RCPT, "mta", "551 5.1.1 b", &f, "c5xx", NULL);
+    expect(c, STAGE_RCPT, "mta", "451 4.7.1 b", &f, "r451", NULL);
+    expect(c, STAGE_MAIL, "mta", "452 4.3.1 b", &f, "late-any", NULL);
+    expect(c, STAGE_RCPT, "mta", "452 4.3.1 b", &f, NULL, NULL);
+    expect(c, STAGE_RCPT, "self", NULL, &f, "pol", NULL);
+    expect(c, STAGE_MAIL, "self", NULL, &f, NULL, NULL);
+    /* every combination agrees with a scan of all rules */
+    const char *origs[] = { NULL, "550 5.7.1 a", "550 b", "554 5.7.1 a", "451 4.7.1 a", "421 x",
+                            "250 ok", "a", "599 5.0.0 a", "" };
+    for (size_t o = 0; o < sizeof origs / sizeof origs[0]; o++)
+        for (int st = 0; st <= STAGE_COUNT; st++) {
+            struct reply r;
+            reply_init(&r);
+            if (origs[o])
+                reply_parse(origs[o], &r, NULL);
+            struct event ev = { .stage = (enum stage)st, .source = "mta",
+                                .orig = origs[o] ? &r : NULL, .facts = &f };
+            struct decision a, b;
+            decision_init(&a);
+            decision_init(&b);
+            assert_int_equal(engine_eval(c, &ev, &a), engine_eval_unindexed(c, &ev, &b));
+            assert_ptr_equal(a.rule, b.rule);
+            assert_int_equal(a.reply.code, b.reply.code);
+            decision_free(&a);
+            decision_free(&b);
+            reply_free(&r);
+        }
+    config_unref(c);
+}
+
 static void test_policy_vs_reply_events(void **state)
 {
     (void)state;
@@ -757,6 +807,7 @@ int main(void)
         cmocka_unit_test(test_default_reply),
         cmocka_unit_test(test_decision_reuse),
         cmocka_unit_test(test_header_bits),
+        cmocka_unit_test(test_index_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,120 @@
+/*
+ * rule_index.c - candidate lists for engine_eval (see rule_index.h).
+ *
+ * Lists, each in rule order:
+ *  - policy:        rules with an own action (reject, tempfail, accept,
+ *                   discard, log) and no condition on an original reply,
+ *                   which a policy event does not have;
+ *  - reply by code: rewrite/log rules with an exact `code`, one list per
+ *                   basic code 100..599;
+ *  - reply by class: rewrite/log rules with only a `code = "5xx"` class;
+ *  - reply, any:    the other rewrite/log rules (no code condition, or a
+ *                   value outside those ranges, left to the full match).
+ * A reply event with basic code N visits any + code N + class N/100.
+ */
+#include <stdlib.h>
+
+#include "rule_index.h"
+
+enum { CODE_MIN = 100, CODE_MAX = 599, CLASS_MAX = 5 };
+
+struct idx_list {
+    uint32_t *v;
+    size_t n, cap;
+};
+
+struct rule_index {
+    struct idx_list policy;
+    struct idx_list reply_any;
+    struct idx_list reply_class[CLASS_MAX + 1];
+    struct idx_list reply_code[CODE_MAX + 1];
+};
+
+static int push(struct idx_list *l, size_t i)
+{
+    if (l->n == l->cap) {
+        size_t ncap = l->cap ? l->cap * 2 : 4;
+        uint32_t *v = realloc(l->v, ncap * sizeof *v);
+        if (v == NULL)
+            return -1;
+        l->v = v;
+        l->cap = ncap;
+    }
+    l->v[l->n++] = (uint32_t)i;
+    return 0;
+}
+
+static int add_rule(struct rule_index *x, const struct rule *r, size_t i)
+{
+    const struct rule_match *m = &r->when;
+    enum action act = r->has_action ? r->action : ACTION_REWRITE;
+    int on_reply = m->code || m->code_class || m->has_enhanced || m->text;
+    if (r->has_action && act != ACTION_REWRITE && !on_reply && push(&x->policy, i) < 0)
+        return -1;
+    if (act != ACTION_REWRITE && act != ACTION_LOG)
+        return 0;
+    if (m->code >= CODE_MIN && m->code <= CODE_MAX)
+        return push(&x->reply_code[m->code], i);
+    if (m->code == 0 && m->code_class >= 1 && m->code_class <= CLASS_MAX)
+        return push(&x->reply_class[m->code_class], i);
+    return push(&x->reply_any, i);
+}
+
+struct rule_index *rule_index_build(const struct rule *rules, size_t n)
+{
+    if (n > UINT32_MAX)
+        return NULL;
+    struct rule_index *x = calloc(1, sizeof *x);
+    if (x == NULL)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        if (add_rule(x, &rules[i], i) < 0) {
+            rule_index_free(x);
+            return NULL;
+        }
+    return x;
+}
+
+void rule_index_free(struct rule_index *x)
+{
+    if (x == NULL)
+        return;
+    free(x->policy.v);
+    free(x->reply_any.v);
+    for (int k = 0; k <= CLASS_MAX; k++)
+        free(x->reply_class[k].v);
+    for (int k = 0; k <= CODE_MAX; k++)
+        free(x->reply_code[k].v);
+    free(x);
+}
+
+static void use(struct rule_cursor *c, int k, const struct idx_list *l)
+{
+    c->v[k] = l->v;
+    c->n[k] = l->n;
+}
+
+void rule_cursor_init(struct rule_cursor *c, const struct rule_index *x, const struct reply *orig)
+{
+    *c = (struct rule_cursor){ 0 };
+    if (orig == NULL) {
+        use(c, 0, &x->policy);
+        return;
+    }
+    use(c, 0, &x->reply_any);
+    if (orig->code >= CODE_MIN && orig->code <= CODE_MAX) {
+        use(c, 1, &x->reply_code[orig->code]);
+        use(c, 2, &x->reply_class[reply_code_class(orig->code)]);
+    }
+}
+
+long rule_cursor_next(struct rule_cursor *c)
+{
+    int best = -1;
+    for (int k = 0; k < 3; k++)
+        if (c->at[k] < c->n[k] && (best < 0 || c->v[k][c->at[k]] < c->v[best][c->at[best]]))
+            best = k;
+    if (best < 0)
+        return -1;
+    return (long)c->v[best][c->at[best]++];
+}
