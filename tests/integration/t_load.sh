@@ -40,10 +40,8 @@ assert_eq "$(load_delivered)" "$acc" "every accepted message delivered ($acc)"
 # only a few seconds on a fast machine, so the rate is what makes "many")
 base=$(load_delivered)
 reloads_before=$(grep -c 'reloaded .*: 10 rules' "$LAB/reword.log")
-( while :; do kill -HUP "$RW_PID" 2>/dev/null || exit; sleep 0.25; done ) &
-hup=$!
-out=$(load_run 500 10 40); rc=$?
-kill "$hup" 2>/dev/null; wait "$hup" 2>/dev/null
+hup_storm() { while kill -HUP "$RW_PID" 2>/dev/null; do sleep 0.25; done; }
+out=$(load_during hup_storm 500 10 40); rc=$?
 t_log "$out"
 assert_eq "$rc" "0" "reload storm: no protocol error, every reply well-formed"
 m=$(load_field "$out" messages); a=$(load_field "$out" accepted); r=$(load_field "$out" rejected); d=$(load_field "$out" deferred)
@@ -60,16 +58,13 @@ assert_true "daemon survived the reload storm" kill -0 "$RW_PID"
 cp "$CONF" "$LAB/good.conf"
 out=$(load_run 200 5 40); rc=$?
 assert_eq "$rc" "0" "reference run: no protocol error"
-want=$(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(*(d[k] for k in ("accepted","rejected","deferred","rcpt_refused","rcpt_tempfail")))' "$out")
+want=$(load_counts "$out")
 printf 'rules = ( { name = "x"; when = { stage = "rcpt"; rcpt = "(unclosed"; }; action = "reject"; } );\n' >"$CONF"
 failed_before=$(grep -c 'reload of .* failed: keeping' "$LAB/reword.log")
-( while :; do kill -HUP "$RW_PID" 2>/dev/null || exit; sleep 0.25; done ) &
-hup=$!
-out=$(load_run 200 5 40); rc=$?
-kill "$hup" 2>/dev/null; wait "$hup" 2>/dev/null
+out=$(load_during hup_storm 200 5 40); rc=$?
 t_log "$out"
 assert_eq "$rc" "0" "broken reloads: no protocol error, every reply well-formed"
-got=$(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(*(d[k] for k in ("accepted","rejected","deferred","rcpt_refused","rcpt_tempfail")))' "$out")
+got=$(load_counts "$out")
 assert_eq "$got" "$want" "broken reloads: accepted/rejected/deferred/RCPT refused/RCPT tempfailed unchanged"
 failed=$(( $(grep -c 'reload of .* failed: keeping' "$LAB/reword.log") - failed_before ))
 assert_true "broken reloads were tried and refused during the run ($failed)" test "$failed" -ge 3
