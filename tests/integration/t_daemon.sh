@@ -18,6 +18,8 @@ audit: { syslog_facility = "mail"; jsonl = "$LAB/log/audit.jsonl"; };
 rules = (
   { name = "helo-block"; when = { stage = "helo"; helo = "^evil\\."; };
     action = "reject"; reply = { enhanced = "5.7.1"; text = "Your HELO name %{helo} is not accepted here."; }; },
+  { name = "helo-long"; when = { stage = "helo"; helo = "^longhelo"; };
+    action = "reject"; reply = { enhanced = "5.7.1"; text = "%{helo} %{helo}%{helo}%{helo}%{helo}"; }; },
   { name = "mail-block"; when = { stage = "mail"; sender = "^blocked@"; };
     action = "reject"; reply = { enhanced = "5.7.1"; text = "Mail from <%{sender}> is refused by policy."; }; },
   { name = "mail-echo"; when = { stage = "mail"; sender = "^(\"|%)"; };
@@ -75,6 +77,12 @@ assert_eq "$(smtp_replies MAIL)" "550 5.7.1 Your HELO name evil.example is not a
     "HELO-stage reject applied at MAIL with its text"
 assert_true "audit says where it was decided" \
     reword_audit_wait '"stage":"helo".*"rule":"helo-block".*"note":"decided at helo, applied at mail"' 5
+# a long HELO name echoed five times: split into lines of at most 980 bytes
+# on the wire, code and enhanced code included
+long=longhelo$(printf 'A%.0s' $(seq 1 900))
+out=$(smtp_chat "EHLO $long" "MAIL FROM:<a@example.org>" QUIT >/dev/null; smtp_replies MAIL)
+assert_match "$(head -n 1 <<<"$out")" '^550-5\.7\.1 longhelo' "a long echoed HELO name gives a multi-line reply"
+assert_eq "$(awk 'length($0) > 980' <<<"$out" | wc -l)" "0" "no reply line over 980 bytes ($(awk '{ print length($0) }' <<<"$out" | sort -n | tail -n 1) the longest)"
 # a second EHLO is judged on its own name, as Postfix judges the latest one
 smtp_chat "EHLO evil.example" "EHLO good.example" "MAIL FROM:<a@example.org>" QUIT >/dev/null
 assert_match "$(smtp_replies MAIL)" '^250 ' "a refused HELO name corrected by a new EHLO: MAIL accepted"
@@ -116,7 +124,7 @@ assert_eq "$(smtp_rcpt_reply sender@example.org blocked@local.test)" \
 assert_true "daemon survived SIGHUP" kill -0 "$RW_PID"
 write_conf enforce "Reloaded: <%{rcpt}> does not take mail."
 kill -HUP "$(cat "$LAB/run/reword.pid")"
-assert_true "good reload is logged" reword_log_wait 'reloaded .*: 8 rules' 10
+assert_true "good reload is logged" reword_log_wait 'reloaded .*: 9 rules' 10
 assert_eq "$(smtp_rcpt_reply sender@example.org blocked@local.test)" \
     "550 5.7.1 Reloaded: <blocked@local.test> does not take mail." "new rules apply after SIGHUP"
 
@@ -124,7 +132,7 @@ assert_eq "$(smtp_rcpt_reply sender@example.org blocked@local.test)" \
 write_conf audit "Mail for <%{rcpt}> is refused by policy."
 kill -HUP "$(cat "$LAB/run/reword.pid")"
 sleep 0.3
-reword_log_wait 'reloaded .*: 8 rules' 10
+reword_log_wait 'reloaded .*: 9 rules' 10
 assert_eq "$(smtp_rcpt_reply sender@example.org blocked@local.test)" "250 2.1.5 Ok" \
     "audit mode: the client sees no change"
 assert_true "audit mode: the decision is logged" \
