@@ -267,6 +267,10 @@ define(\`confTO_IDENT', \`0s')dnl
 define(\`confAUTH_MECHANISMS', \`')dnl
 define(\`confCW_FILE', \`$SM_ETC/local-host-names')dnl
 define(\`confDELIVERY_MODE', \`background')dnl
+dnl a busy test machine must not make the lab refuse or queue (load average limits)
+define(\`confREFUSE_LA', \`1000')dnl
+define(\`confQUEUE_LA', \`1000')dnl
+define(\`confDELAY_LA', \`0')dnl
 define(\`LOCAL_MAILER_PATH', \`$SM_ETC/deliver.sh')dnl
 define(\`LOCAL_MAILER_ARGS', \`deliver.sh \$u')dnl
 define(\`LOCAL_MAILER_FLAGS', \`n9')dnl
