@@ -7,7 +7,9 @@
 #   make fuzz            the same, FUZZ_SECONDS default 600
 #   make fuzz-build      only build the targets
 #   make fuzz-seeds      regenerate tests/fuzz/corpus/ from the test fixtures
-#   make ci-extra        what CI runs in addition to `make check` (fuzz-smoke)
+#   make ci-extra        what CI runs in addition to `make check` and
+#                        `make check-sanitize`: fuzz-smoke, then valgrind
+#                        (in build-vg/, about a minute)
 #   make check-sanitize  unit, CLI, miltertest and integration tests built with
 #                        ASan+UBSan in build-san/
 #   make valgrind        every unit test binary under valgrind (memcheck);
@@ -46,6 +48,7 @@ FUZZ_BIN       = $(FUZZ_TARGETS:%=$(B)/fuzz/fuzz_%)
 .PHONY: fuzz fuzz-smoke fuzz-build fuzz-bins fuzz-seeds ci-extra check-sanitize valgrind
 
 ci-extra: fuzz-smoke
+	+$(MAKE) --no-print-directory B=build-vg valgrind
 
 fuzz-smoke: FUZZ_TIME = $(or $(FUZZ_SECONDS),60)
 fuzz: FUZZ_TIME = $(or $(FUZZ_SECONDS),600)
