@@ -70,12 +70,16 @@ struct pattern *pattern_compile(const char *src, char *err, size_t errlen, size_
     /* JIT is an optimisation only: on failure (no JIT support, no
        executable memory) the interpreter is used. */
     int jit = pcre2_jit_compile(p->code, PCRE2_JIT_COMPLETE) == 0;
-    /* pcre2_jit_match skips pcre2_match's checks (a third of the time of
-       a short match); the one that matters, UTF-8 validity of the subject,
-       only applies to (*UTF) patterns, which keep the checked call. */
+    /* pcre2_jit_match skips pcre2_match's checks and set-up (a third of
+       the time of a short match).  It also skips what leading verbs ask
+       of pcre2_match ((*UTF) subject checks, (*NOTEMPTY), (*NO_JIT): no
+       JIT code at all), so a pattern starting with "(*" keeps the full
+       call, as does one without JIT code. */
+    size_t jit_size = 0;
+    pcre2_pattern_info(p->code, PCRE2_INFO_JITSIZE, &jit_size);
     uint32_t opts = 0;
     pcre2_pattern_info(p->code, PCRE2_INFO_ALLOPTIONS, &opts);
-    p->fast = jit && !(opts & PCRE2_UTF);
+    p->fast = jit && jit_size > 0 && !(opts & PCRE2_UTF) && strncmp(src, "(*", 2) != 0;
     p->mctx = pcre2_match_context_create(NULL);
     if (p->mctx == NULL) {
         set_err(err, errlen, "out of memory");
@@ -93,17 +97,18 @@ struct pattern *pattern_compile(const char *src, char *err, size_t errlen, size_
 static pthread_key_t md_key;
 static pthread_once_t md_once = PTHREAD_ONCE_INIT;
 
-static void md_free(void *md)
+static __thread pcre2_match_data *thread_md;    /* the key's value, without the lookup */
+
+static void md_free(void *md)           /* runs in the ending thread itself */
 {
     pcre2_match_data_free(md);
+    thread_md = NULL;
 }
 
 static void md_key_init(void)
 {
     pthread_key_create(&md_key, md_free);
 }
-
-static __thread pcre2_match_data *thread_md;    /* the key's value, without the lookup */
 
 static pcre2_match_data *thread_match_data(void)
 {

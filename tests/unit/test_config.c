@@ -1073,6 +1073,42 @@ static void test_sample_config(void **state)
     diag_free(&dl);
 }
 
+/* Patterns behave as under pcre2_match whichever call is used inside:
+   leading verbs that only pcre2_match obeys, and the match limit. */
+static void test_pattern_verbs_and_limits(void **state)
+{
+    (void)state;
+    char err[128];
+    size_t off;
+    struct pattern *p = pattern_compile("(*NO_JIT)@spam\\.example$", err, sizeof err, &off);
+    assert_non_null(p);
+    assert_int_equal(pattern_match(p, "a@ham.example"), 0);
+    assert_int_equal(pattern_match(p, "a@spam.example"), 1);
+    pattern_free(p);
+    p = pattern_compile("(*NOTEMPTY)^(spam)?", err, sizeof err, &off);
+    assert_non_null(p);
+    assert_int_equal(pattern_match(p, "ham"), 0);
+    assert_int_equal(pattern_match(p, "spam"), 1);
+    pattern_free(p);
+    p = pattern_compile("(*NOTEMPTY_ATSTART)^x*", err, sizeof err, &off);
+    assert_non_null(p);
+    assert_int_equal(pattern_match(p, "abc"), 0);
+    pattern_free(p);
+    p = pattern_compile("(*UTF)^caf.$", err, sizeof err, &off);     /* "." is one character */
+    assert_non_null(p);
+    assert_int_equal(pattern_match(p, "caf\xc3\xa9"), 1);
+    assert_int_equal(pattern_match(p, "caf\xc3"), 0);           /* invalid UTF-8: no match */
+    pattern_free(p);
+    p = pattern_compile("^(a+)+$", err, sizeof err, &off);      /* catastrophic backtracking */
+    assert_non_null(p);
+    char s[64];
+    memset(s, 'a', 40);
+    strcpy(s + 40, "b");
+    assert_int_equal(pattern_match(p, s), -1);                  /* the match limit, an error */
+    assert_int_equal(pattern_match(p, "aaa"), 1);
+    pattern_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1099,6 +1135,7 @@ int main(void)
         cmocka_unit_test(test_cidr),
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_sample_config),
+        cmocka_unit_test(test_pattern_verbs_and_limits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
