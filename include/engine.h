@@ -70,8 +70,9 @@ int engine_eval_unindexed(const struct config *c, const struct event *ev, struct
  * Header conditions over a message of any size: instead of keeping the
  * headers, the caller keeps engine_header_bits_size(c) zeroed bytes per
  * message, passes each header to engine_note_header as it arrives, and
- * sets facts.header_bits to them.  Returns 0, or -1 on a regex engine
- * error (the caller applies on_error).
+ * sets facts.header_bits to them.  Returns 0, or -1 when a pattern failed
+ * (regex engine error; every other condition was still noted): the
+ * caller applies on_error to the message.
  */
 size_t engine_header_bits_size(const struct config *c);
 int engine_note_header(const struct config *c, const char *name, const char *value,

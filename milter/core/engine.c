@@ -421,6 +421,7 @@ int engine_note_header(const struct config *c, const char *name, const char *val
 {
     if (c == NULL || name == NULL || bits == NULL)
         return 0;
+    int failed = 0;                 /* one failing pattern must not hide the others */
     for (size_t r = 0; r < c->nrules; r++) {
         const struct rule_match *m = &c->rules[r].when;
         for (size_t i = 0; i < m->nheaders; i++) {
@@ -429,12 +430,12 @@ int engine_note_header(const struct config *c, const char *name, const char *val
                 continue;
             int rc = pattern_match(m->headers[i].re, value ? value : "");
             if (rc < 0)
-                return -1;
-            if (rc > 0)
+                failed = 1;
+            else if (rc > 0)
                 bits[b / 8] |= (unsigned char)(1u << (b % 8));
         }
     }
-    return 0;
+    return failed ? -1 : 0;
 }
 
 /* ---- building the reply of a matching rule ---------------------------- */

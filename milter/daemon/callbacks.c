@@ -55,6 +55,8 @@ static sfsistat policy(struct session *s, enum stage st)
 {
     if (s->conn_accepted || (st > STAGE_HELO && s->msg_accepted))
         return SMFIS_CONTINUE;
+    if (st == STAGE_EOM && s->header_failed)
+        return verdict_error(s, st, "a header condition failed (regex engine error)");
     if (!(s->cfg->stages_used & STAGE_BIT(st)))
         return SMFIS_CONTINUE;
     struct session_facts f;
@@ -246,8 +248,11 @@ static sfsistat cb_helo(SMFICTX *ctx, char *helo)
     session_set(&s->helo, helo);
     /* A client that says HELO again is judged on its new name, as Postfix's
        own HELO restrictions judge the latest one: our refusal of the earlier
-       name goes.  A connect-stage or an upstream's refusal stays. */
-    if (s->has_pending && s->pending_stage == STAGE_HELO && s->pending_source == NULL)
+       name goes.  A connect-stage or an upstream's refusal stays, also one
+       that came after ours and was not kept (the upstream is done with
+       this connection and will not be asked again). */
+    if (s->has_pending && s->pending_stage == STAGE_HELO && s->pending_source == NULL
+        && !s->early_refusal_dropped)
         session_clear_pending(s);
     sfsistat v = s->has_pending ? SMFIS_CONTINUE : policy(s, STAGE_HELO);
     if (s->chain) {
@@ -403,8 +408,12 @@ static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
     struct session *s = get(ctx);
     if (s == NULL)
         return no_session(ctx);
-    if (s->need_headers && session_add_header(s, name, value ? value : "") < 0)
-        return verdict_error(s, STAGE_HEADER, "header condition failed (regex engine error)");
+    /* A failure is remembered for the end of the message: a reply here
+       may be one the MTA does not wait for (SMFIP_NR_HDR), and the
+       upstreams must still see the header. */
+    if (s->need_headers && !s->conn_accepted && !s->msg_accepted
+        && session_add_header(s, name, value ? value : "") < 0)
+        s->header_failed = 1;
     sfsistat v = (s->proto & SMFIP_NR_HDR) ? SMFIS_CONTINUE : policy(s, STAGE_HEADER);
     if (v == SMFIS_CONTINUE && s->chain) {
         struct chain_result r;

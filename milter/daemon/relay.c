@@ -93,8 +93,10 @@ int relay_reopen(struct session *s)
 static void keep_pending(struct session *s, enum stage st, const char *source,
                          const char *original, struct decision *d)
 {
-    if (s->has_pending)
+    if (s->has_pending) {
+        s->early_refusal_dropped = 1;   /* ours stays the one shown; it must not be cleared */
         return;
+    }
     s->pending = *d;                /* moves ownership */
     decision_init(d);
     s->pending_stage = st;

@@ -49,6 +49,7 @@ void session_reset_message(struct session *s)
     session_set(&s->queue_id, NULL);
     session_set(&s->auth_login, NULL);
     s->msg_accepted = 0;
+    s->header_failed = 0;
     if (s->hbits)
         memset(s->hbits, 0, s->hbits_size);
 }

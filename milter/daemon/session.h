@@ -34,6 +34,8 @@ struct session {
     unsigned long proto;            /* SMFIP_* flags negotiated with the MTA */
     unsigned char *hbits;           /* engine_note_header's bits for this message */
     size_t hbits_size;
+    int header_failed;              /* a header condition failed: on_error at end of message */
+    int early_refusal_dropped;      /* a 2nd connect/HELO refusal was not kept (keep_pending) */
 };
 
 struct session *session_new(SMFICTX *ctx, struct config *cfg);

@@ -18,7 +18,7 @@ upstreams_lab_setup
 CONF=$LAB/reword.conf
 TM='{ name = "tm"; socket = "inet:'$TM_PORT'@127.0.0.1"; timeout = 3; connect_timeout = 2; }'
 DKIM='{ name = "dkim"; socket = "inet:'$DKIM_PORT'@127.0.0.1"; }'
-write_conf() {   # write_conf UPSTREAM_GROUPS
+write_conf() {   # write_conf UPSTREAM_GROUPS [EXTRA_RULE]
     cat >"$CONF" <<EOC
 milter: { on_error = "tempfail"; };
 audit: { jsonl = "$LAB/log/audit.jsonl"; };
@@ -30,13 +30,14 @@ rules = (
   { name = "dkim-bad-signature"; when = { source = "dkim"; code = "5xx"; text = "(?i)bad DKIM signature"; };
     reply = { enhanced = "5.7.20";
               text = "The DKIM signature on this message does not verify, so it may have been altered on the way. Ask the sender's mail administrator to check their DKIM signing."; }; }
+  ${2:+, $2}
 );
 EOC
 }
 # reload CONF_ARG : rewrite the config and SIGHUP the daemon; new sessions use it
 NRELOAD=0
 reload() {
-    write_conf "$1"
+    write_conf "$@"
     NRELOAD=$((NRELOAD + 1))
     kill -HUP "$RW_PID"
     lab_wait_for 10 _reloaded "$NRELOAD" || lab_die "reload $NRELOAD not logged"
@@ -170,6 +171,14 @@ for m in oversize badcode garbage overask; do
         reword_log_wait "upstream bad-$m failed: ${BAD_WHY[$m]}" 5
 done
 assert_true "daemon survived the broken upstreams" kill -0 "$RW_PID"
+
+# --- our HELO refusal and the upstream's at the same HELO, then a second
+# EHLO: ours goes (new name), the upstream's must stay (it is done with
+# the connection and will not be asked again) ---
+reload "$TM" '{ name = "own-helo"; when = { stage = "helo"; helo = "^reject\\.helo\\.test$"; };
+    action = "reject"; reply = { enhanced = "5.7.1"; text = "Own HELO refusal."; }; }'
+smtp_chat "EHLO reject.helo.test" "EHLO good.example" "MAIL FROM:<a@example.org>" QUIT >/dev/null
+assert_match "$(smtp_replies MAIL)" '^550 5\.7\.1 ' "both refused the first HELO: a second EHLO does not clear the refusal"
 reload "$TM"
 
 # --- Postfix never saw a malformed reply, audit has source and original ---

@@ -294,6 +294,19 @@ static void test_header_bits(void **state)
     bits[0] = 0;                                            /* next message */
     expect(c, STAGE_EOM, NULL, NULL, &f, NULL, NULL);
     config_unref(c);
+
+    /* a failing pattern (match limit) reports -1 but hides no other condition */
+    c = load("rules = (\n"
+             " { name = \"slow\"; when = { stage = \"eom\"; header = \"Subject: ^(a+)+$\"; }; action = \"tempfail\"; },\n"
+             " { name = \"spam\"; when = { stage = \"eom\"; header = \"Subject: (?i)viagra\"; }; action = \"reject\"; }\n"
+             ");\n");
+    char subj[64];
+    memset(subj, 'a', 40);
+    strcpy(subj + 40, "b viagra");
+    bits[0] = 0;
+    assert_int_equal(engine_note_header(c, "Subject", subj, bits), -1);
+    expect(c, STAGE_EOM, NULL, NULL, &f, "spam", NULL);
+    config_unref(c);
 }
 
 /* The rule index (by action and basic code) only prunes: first match in
