@@ -67,11 +67,11 @@ $(B)/core/taxonomy_data.o: $(B)/gen/taxonomy_data.c include/taxonomy.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(B)/core/%.o: milter/core/%.c $(wildcard include/*.h)
+$(B)/core/%.o: milter/core/%.c $(wildcard include/*.h milter/core/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(B)/tool/%.o: milter/tool/%.c $(wildcard include/*.h)
+$(B)/tool/%.o: milter/tool/%.c $(wildcard include/*.h milter/tool/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
