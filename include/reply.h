@@ -22,6 +22,8 @@
 #define REPLY_MAX_WIRE_LEN  980
 #define REPLY_CODE_PREFIX_MAX 14
 #define REPLY_MAX_LINE_LEN  (REPLY_MAX_WIRE_LEN - REPLY_CODE_PREFIX_MAX)   /* 966 bytes of text */
+/* A rule's `url` goes out as its own line, after this prefix. */
+#define REPLY_URL_PREFIX    "More information: "
 
 struct reply {
     int code;                /* basic code 200..599, or 0 when none was found */

@@ -634,6 +634,16 @@ static void reply_code(struct load_ctx *x, const config_setting_t *s, struct rul
     b->r->reply.code = code;
 }
 
+/* The length of the reply line a url becomes, as libmilter counts it:
+   the prefix, and every "%" doubled (URLs are full of %XX escapes). */
+static size_t url_line_len(const char *url)
+{
+    size_t n = strlen(REPLY_URL_PREFIX);
+    for (const char *p = url; *p; p++)
+        n += *p == '%' ? 2 : 1;
+    return n;
+}
+
 static const char *const reply_keys[] = {
     "code", "enhanced", "text", "lines", "footer", "url", NULL
 };
@@ -687,10 +697,11 @@ void build_reply(struct load_ctx *x, struct rule_build *b, const config_setting_
         if (v && strpbrk(v, "\r\n"))
             ld_diag(x, ld_file(x, s), ld_line(s), "crlf-in-text", DIAG_ERROR,
                     "%s: reply.url contains a line break", b->label);
-        else if (v && strlen(v) > REPLY_MAX_LINE_LEN)
+        else if (v && url_line_len(v) > REPLY_MAX_LINE_LEN)
             ld_diag(x, ld_file(x, s), ld_line(s), "line-too-long", DIAG_ERROR,
-                    "%s: reply.url is %zu characters long; a reply line can hold at most %d",
-                    b->label, strlen(v), REPLY_MAX_LINE_LEN);
+                    "%s: reply.url makes a line of %zu characters (\"" REPLY_URL_PREFIX "\" and "
+                    "\"%%\" doubled included); a reply line can hold at most %d",
+                    b->label, url_line_len(v), REPLY_MAX_LINE_LEN);
         else if (v && strpbrk(v, " \t"))
             ld_diag(x, ld_file(x, s), ld_line(s), "bad-type", DIAG_ERROR,
                     "%s: reply.url must be one address without spaces", b->label);

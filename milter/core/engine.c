@@ -596,10 +596,10 @@ static int build_rule_reply(const struct config *c, size_t ri, const struct even
     if (r->reply.url && *r->reply.url) {
         char *u = sanitize_text(r->reply.url, REPLY_MAX_LINE_LEN);
         if (u) {
-            size_t n = strlen(u) + sizeof "More information: ";
+            size_t n = strlen(u) + sizeof REPLY_URL_PREFIX;
             char *line = malloc(n);
             if (line)
-                snprintf(line, n, "More information: %s", u);
+                snprintf(line, n, REPLY_URL_PREFIX "%s", u);
             free(u);
             lines_add_owned(&l, line);
         } else

@@ -20,6 +20,7 @@
 
 #include "cidr.h"
 #include "diag.h"
+#include "engine.h"
 #include "rules.h"
 #include "template.h"
 
@@ -644,6 +645,52 @@ static void test_bad_conditions(void **state)
     }
 }
 
+/* A url is its own line after "More information: ", each "%" doubled for
+   libmilter: the longest that fits is checked exactly, so none is split. */
+static void test_url_length(void **state)
+{
+    (void)state;
+    const size_t room = REPLY_MAX_LINE_LEN - strlen(REPLY_URL_PREFIX);
+    static const struct { size_t percents; int ok; } cases[] = {
+        { 0, 1 }, { 0, 0 }, { 2, 1 }, { 2, 0 },
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        /* fits: room bytes once escaped; too long: one more */
+        size_t pc = cases[k].percents, len = room - pc + (cases[k].ok ? 0 : 1);
+        char url[1100], text[1400];
+        memset(url, 'u', len);
+        url[len] = '\0';
+        memcpy(url, "http://x/", 9);
+        for (size_t j = 0; j < pc; j++)
+            url[9 + j] = '%';
+        snprintf(text, sizeof text, "rules = ( { name = \"r\"; reply = { url = \"%s\"; }; } );\n", url);
+        struct diag_list dl;
+        diag_init(&dl);
+        struct config *c = config_load_string(text, "u.conf", &dl);
+        print_message("url of %zu bytes, %zu %%\n", len, pc);
+        if (cases[k].ok) {
+            assert_non_null(c);
+            struct event ev = { .stage = STAGE_RCPT, .source = "mta" };
+            struct reply o;
+            reply_init(&o);
+            reply_parse("550 5.7.1 no", &o, NULL);
+            ev.orig = &o;
+            struct decision d;
+            decision_init(&d);
+            assert_int_equal(engine_eval(c, &ev, &d), 1);
+            /* the url line comes out whole */
+            assert_string_equal(d.reply.lines[d.reply.nlines - 1] + strlen(REPLY_URL_PREFIX), url);
+            decision_free(&d);
+            reply_free(&o);
+            config_unref(c);
+        } else {
+            assert_null(c);
+            assert_non_null(find(&dl, "line-too-long", -1));
+        }
+        diag_free(&dl);
+    }
+}
+
 static void test_bad_replies(void **state)
 {
     (void)state;
@@ -1136,6 +1183,7 @@ int main(void)
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_sample_config),
         cmocka_unit_test(test_pattern_verbs_and_limits),
+        cmocka_unit_test(test_url_length),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
