@@ -73,6 +73,8 @@ ok_before=$(grep -c 'reloaded .*: 10 rules' "$LAB/reword.log")
 kill -HUP "$RW_PID"
 reloads_above() { [ "$(grep -c 'reloaded .*: 10 rules' "$LAB/reword.log")" -gt "$1" ]; }
 assert_true "the good file loads again" lab_wait_for 10 reloads_above "$ok_before"
+# both runs' mail delivered before the next count starts
+pf_wait_queue_empty 180
 
 # 4. worker killed under load
 base=$(load_delivered)
