@@ -87,6 +87,8 @@ char *sanitize_text(const char *in, size_t maxlen);
    when the bytes at s do not form one (overlong, surrogate, > U+10FFFF,
    truncated); *cp gets the code point. */
 size_t utf8_seq(const unsigned char *s, size_t n, uint32_t *cp);
+/* Length of s[0..n) as libmilter counts it: every "%" written twice. */
+size_t reply_escaped_len(const char *s, size_t n);
 
 /*
  * Makes r safe to hand to libmilter: sanitizes every line, splits lines whose

@@ -592,16 +592,16 @@ static struct config *load(const char *path, const char *text, struct diag_list 
 
     load_file(&x, path, text, NULL, 0);
     check_rule_set(&x);
-    /* Only rules that make decisions of their own need the MTA's events;
-       rewrite rules act on replies, which come with their own event. */
-    for (size_t i = 0; i < c->nrules; i++)
+    for (size_t i = 0; i < c->nrules; i++) {
+        /* Only rules that make decisions of their own need the MTA's events;
+           rewrite rules act on replies, which come with their own event. */
         if (c->rules[i].has_action && c->rules[i].action != ACTION_REWRITE)
             c->stages_used |= c->rules[i].when.stages;
-    /* one bit per header condition, for matching headers as they stream
-       past (engine_note_header) instead of keeping them */
-    for (size_t i = 0; i < c->nrules; i++)
+        /* one bit per header condition, for matching headers as they
+           stream past (engine_note_header) instead of keeping them */
         for (size_t h = 0; h < c->rules[i].when.nheaders; h++)
             c->rules[i].when.headers[h].bit = c->nheader_conds++;
+    }
 
     int failed = x.nerr > 0 || ld_new_errors(&x, x.dl_start);
     for (size_t i = 0; i < x.nupstreams; i++)

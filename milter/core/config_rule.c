@@ -638,10 +638,7 @@ static void reply_code(struct load_ctx *x, const config_setting_t *s, struct rul
    the prefix, and every "%" doubled (URLs are full of %XX escapes). */
 static size_t url_line_len(const char *url)
 {
-    size_t n = strlen(REPLY_URL_PREFIX);
-    for (const char *p = url; *p; p++)
-        n += *p == '%' ? 2 : 1;
-    return n;
+    return strlen(REPLY_URL_PREFIX) + reply_escaped_len(url, strlen(url));
 }
 
 static const char *const reply_keys[] = {

@@ -211,15 +211,6 @@ static void check_enhanced(const struct reply *r, enum reply_context ctx, struct
 
 /* ---- text lines ---- */
 
-/* Length of s once every "%" is doubled for libmilter. */
-static size_t escaped_len(const char *s)
-{
-    size_t n = 0;
-    for (; *s; s++)
-        n += *s == '%' ? 2 : 1;
-    return n;
-}
-
 /* 1 when s has a "%" that is not half of a "%%" pair. */
 static int has_bare_percent(const char *s)
 {
@@ -273,7 +264,7 @@ static void check_lines(const struct reply *r, enum reply_context ctx, struct di
         const char *t = r->lines[i];
         if (t == NULL)
             continue;
-        size_t el = escaped_len(t);
+        size_t el = reply_escaped_len(t, strlen(t));
         if (el > REPLY_MAX_LINE_LEN)
             note(&tl, i + 1, el);
         if (strpbrk(t, "\r\n") != NULL)

@@ -97,8 +97,8 @@ char *sanitize_text(const char *in, size_t maxlen)
 
 /* ---- reply_sanitize ---- */
 
-/* Escaped ("%" doubled) length of s[0..n). */
-static size_t escaped_len(const char *s, size_t n)
+/* See reply.h. */
+size_t reply_escaped_len(const char *s, size_t n)
 {
     size_t e = 0;
     for (size_t i = 0; i < n; i++)
@@ -115,7 +115,7 @@ static size_t fit_end(const char *s, size_t n, size_t pos, size_t limit)
     size_t e = pos, used = 0;
     while (e < n) {
         size_t l = char_len(s, n, e);
-        size_t w = escaped_len(s + e, l);
+        size_t w = reply_escaped_len(s + e, l);
         if (used + w > limit && e > pos)
             break;
         used += w;
@@ -163,7 +163,7 @@ static int mark_truncated(struct strvec *lv)
     size_t n = strlen(last), keep = 0, used = 0;
     while (keep < n) {
         size_t l = char_len(last, n, keep);
-        size_t w = escaped_len(last + keep, l);
+        size_t w = reply_escaped_len(last + keep, l);
         if (used + w + 3 > REPLY_MAX_LINE_LEN)
             break;
         used += w;
@@ -234,7 +234,7 @@ void reply_free_lines(char **lines)
 static char *escape_percent(const char *s)
 {
     size_t n = strlen(s);
-    char *o = malloc(escaped_len(s, n) + 1), *p = o;
+    char *o = malloc(reply_escaped_len(s, n) + 1), *p = o;
     if (o == NULL)
         return NULL;
     for (size_t i = 0; i < n; i++) {

@@ -180,7 +180,7 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
         else
             p |= f1 & SMFIP_NR_DATA;
     }
-    int want_headers = (used & STAGE_BIT(STAGE_HEADER)) || s->need_headers ||
+    int want_headers = (used & STAGE_BIT(STAGE_HEADER)) || s->hbits != NULL ||
                        chain_event(s, SMFIP_NOHDRS);
     if (!want_headers)
         p |= f1 & SMFIP_NOHDRS;
@@ -411,7 +411,7 @@ static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
     /* A failure is remembered for the end of the message: a reply here
        may be one the MTA does not wait for (SMFIP_NR_HDR), and the
        upstreams must still see the header. */
-    if (s->need_headers && !s->conn_accepted && !s->msg_accepted
+    if (s->hbits && !s->conn_accepted && !s->msg_accepted
         && session_add_header(s, name, value ? value : "") < 0)
         s->header_failed = 1;
     sfsistat v = (s->proto & SMFIP_NR_HDR) ? SMFIS_CONTINUE : policy(s, STAGE_HEADER);

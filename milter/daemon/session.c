@@ -24,8 +24,7 @@ struct session *session_new(SMFICTX *ctx, struct config *cfg)
     unsigned long n = atomic_fetch_add(&session_counter, 1) + 1;
     snprintf(s->id, sizeof s->id, "S%lx.%lx", (unsigned long)getpid() & 0xfffff, n);
     decision_init(&s->pending);
-    s->need_headers = cfg && cfg->nheader_conds > 0;
-    if (s->need_headers) {
+    if (cfg && cfg->nheader_conds > 0) {
         s->hbits_size = engine_header_bits_size(cfg);
         s->hbits = calloc(1, s->hbits_size);
         if (s->hbits == NULL) {

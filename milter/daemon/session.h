@@ -30,9 +30,9 @@ struct session {
     int chain_broken;               /* proxy mode could not start: on_error from MAIL on */
     int conn_accepted;              /* an accept rule at connect/HELO: no more policy */
     int msg_accepted;               /* an accept rule at MAIL or later: no more for this message */
-    int need_headers;               /* some rule matches headers */
     unsigned long proto;            /* SMFIP_* flags negotiated with the MTA */
-    unsigned char *hbits;           /* engine_note_header's bits for this message */
+    unsigned char *hbits;           /* engine_note_header's bits for this message;
+                                       NULL when no rule has a header condition */
     size_t hbits_size;
     int header_failed;              /* a header condition failed: on_error at end of message */
     int early_refusal_dropped;      /* a 2nd connect/HELO refusal was not kept (keep_pending) */
