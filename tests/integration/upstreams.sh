@@ -57,7 +57,6 @@ PYTHON_MILTER=/usr/bin/python3    # Debian's python3-milter lives there, not in 
 OPENDKIM_BIN=${OPENDKIM_BIN:-/usr/sbin/opendkim}
 OPENDKIM_TESTMSG=${OPENDKIM_TESTMSG:-/usr/sbin/opendkim-testmsg}
 
-# upstreams_available : true when the packages of tools/deps/proxy.txt are there.
 # upstreams_lab_setup : the lab both t_upstreams_direct.sh and t_proxy.sh
 # use: a private Postfix delivering to files (PF_DELIVER=maildir) whose
 # users include the test milter's trigger addresses, the test milter "tm"
@@ -74,6 +73,7 @@ upstreams_lab_setup() {
     opendkim_start "$DKIM_PORT"
 }
 
+# upstreams_available : true when the packages of tools/deps/proxy.txt are there.
 upstreams_available() {
     "$PYTHON_MILTER" -c 'import Milter' 2>/dev/null && [ -x "$OPENDKIM_BIN" ] && [ -x "$OPENDKIM_TESTMSG" ]
 }
