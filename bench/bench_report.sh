@@ -61,7 +61,7 @@ for i in 1 2 3; do
     runs+=("$(timed reword "$REWORD" report --format json "$LOG")")
     rates="$rates $(rate "$bytes" "${runs[-1]}")"; rsss="$rsss $(rss "$TMP/reword.time")"
 done
-rw_s=$(printf '%s\n' "${runs[@]}" | sort -n | sed -n 2p)
+read -r rw_s _ <<<"$(bench_stats "${runs[*]}")"
 rw_rss=$(rss "$TMP/reword.time")
 rw_rej=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["rejections"], d["malformed"])' "$TMP/reword.out")
 # text and html output cost the same scan; one run of html for the record
@@ -111,7 +111,7 @@ for i in $(seq 1 "$REPEAT"); do
     pf_runs+=("$(timed pflogsumm pflogsumm "$PFLOG")")
     pf_rates="$pf_rates $(rate "$pf_bytes" "${pf_runs[-1]}")"
 done
-pf_s=$(printf '%s\n' "${pf_runs[@]}" | sort -n | sed -n "$(( (${#pf_runs[@]} + 1) / 2 ))p")
+read -r pf_s _ <<<"$(bench_stats "${pf_runs[*]}")"
 pf_rss=$(rss "$TMP/pflogsumm.time")
 bench_record "$SEC" report-pflogsumm "pflogsumm" MB/s "$pf_rates"
 bench_record "$SEC" report-vs-pflogsumm "reword report vs pflogsumm" MB/s "$rates" report-pflogsumm "ratio>=10"
