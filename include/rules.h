@@ -74,8 +74,9 @@ struct rule_match {
     char *source;                   /* NULL or "any" = any; "self", "mta", or upstream name */
     int code;                       /* exact basic code, or 0 */
     int code_class;                 /* 2/4/5 for "5xx", or 0 */
-    int has_enhanced;               /* enhanced given: class/subject/detail, -1 = "*" */
+    int has_enhanced;               /* a code pattern given: class/subject/detail, -1 = "*" */
     int enh_class, enh_subject, enh_detail;
+    int enh_none;                   /* "none" given: a reply without enhanced code matches too */
     struct pattern *text, *sender, *rcpt, *helo, *client_name;
     struct cidr *clients; size_t nclients;
     int auth;                       /* -1 not given, 0 must be unauthenticated, 1 authenticated */

@@ -222,12 +222,30 @@ static int on_policy(const struct rule *r)
 {
     const struct rule_match *m = &r->when;
     return r->action != ACTION_REWRITE && !m->code && !m->code_class && !m->has_enhanced &&
-           !m->text;
+           !m->enh_none && !m->text;
 }
 
 static int part_covers(int e, int l)
 {
     return e < 0 || e == l;
+}
+
+/* 1 when every reply l's enhanced condition admits is admitted by e's:
+   "none" only by "none", a code pattern only by a pattern that covers it. */
+static int enhanced_covers(const struct rule_match *em, const struct rule_match *lm)
+{
+    if (!em->has_enhanced && !em->enh_none)
+        return 1;
+    if (!lm->has_enhanced && !lm->enh_none)
+        return 0;
+    if (lm->enh_none && !em->enh_none)
+        return 0;
+    if (lm->has_enhanced &&
+        !(em->has_enhanced && part_covers(em->enh_class, lm->enh_class) &&
+          part_covers(em->enh_subject, lm->enh_subject) &&
+          part_covers(em->enh_detail, lm->enh_detail)))
+        return 0;
+    return 1;
 }
 
 /* 1 when an unconditional rule e matches every event rule l matches. */
@@ -248,12 +266,7 @@ static int covers(const struct rule *e, const struct rule *l)
         return 0;
     if (em->code_class && !(lm->code / 100 == em->code_class || lm->code_class == em->code_class))
         return 0;
-    if (em->has_enhanced &&
-        !(lm->has_enhanced && part_covers(em->enh_class, lm->enh_class) &&
-          part_covers(em->enh_subject, lm->enh_subject) &&
-          part_covers(em->enh_detail, lm->enh_detail)))
-        return 0;
-    return 1;
+    return enhanced_covers(em, lm);
 }
 
 static void check_shadowed(struct load_ctx *x)

@@ -300,19 +300,36 @@ static void when_code(struct load_ctx *x, const config_setting_t *s, struct rule
         ld_bad_type(x, s, "when.code", "a number or a string");
 }
 
-static void when_enhanced(struct load_ctx *x, const config_setting_t *s, struct rule_build *b)
+/* One element of `when.enhanced`: a code pattern or "none". */
+static void add_enhanced(struct load_ctx *x, const config_setting_t *s, const char *v, void *arg)
 {
+    struct rule_build *b = arg;
     struct rule_match *m = &b->r->when;
-    const char *v = ld_string(x, s, "when.enhanced");
-    b->a->line_enh = ld_line(s);
-    if (v == NULL)
+    if (strcasecmp(v, "none") == 0) {
+        m->enh_none = 1;
         return;
-    if (parse_enhanced(v, 1, &m->enh_class, &m->enh_subject, &m->enh_detail) == 0)
-        m->has_enhanced = 1;
-    else
+    }
+    int cls, sub, det;
+    if (parse_enhanced(v, 1, &cls, &sub, &det) < 0)
         ld_diag(x, ld_file(x, s), ld_line(s), "bad-enhanced-code", DIAG_ERROR,
                 "%s: \"%.40s\" is not an enhanced status code: use class.subject.detail such as "
-                "5.7.1, or a pattern such as 5.7.* or 5.*.*", b->label, v);
+                "5.7.1, a pattern such as 5.7.* or 5.*.*, or \"none\"", b->label, v);
+    else if (m->has_enhanced)
+        ld_diag(x, ld_file(x, s), ld_line(s), "bad-type", DIAG_ERROR,
+                "%s: when.enhanced takes one code pattern (and \"none\"), not a second one "
+                "(\"%.40s\"): write a second rule", b->label, v);
+    else {
+        m->has_enhanced = 1;
+        m->enh_class = cls;
+        m->enh_subject = sub;
+        m->enh_detail = det;
+    }
+}
+
+static void when_enhanced(struct load_ctx *x, const config_setting_t *s, struct rule_build *b)
+{
+    b->a->line_enh = ld_line(s);
+    ld_for_strings(x, s, "when.enhanced", add_enhanced, b);
 }
 
 static void when_auth(struct load_ctx *x, const config_setting_t *s, struct rule_build *b)

@@ -336,14 +336,16 @@ static int rule_matches(const struct rule *r, const struct event *ev, const char
         return 0;
 
     /* conditions on the original reply */
-    if (m->code || m->code_class || m->has_enhanced || m->text) {
+    if (m->code || m->code_class || m->has_enhanced || m->enh_none || m->text) {
         if (o == NULL)
             return 0;
         if (m->code && o->code != m->code)
             return 0;
         if (m->code_class && reply_code_class(o->code) != m->code_class)
             return 0;
-        if (m->has_enhanced) {
+        if (m->enh_none && !m->has_enhanced && o->has_enhanced)
+            return 0;
+        if (m->has_enhanced && !(m->enh_none && !o->has_enhanced)) {
             if (!o->has_enhanced)
                 return 0;
             if ((m->enh_class >= 0 && o->eclass != m->enh_class)

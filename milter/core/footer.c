@@ -88,13 +88,16 @@ static char *make_key(const struct rule_match *m)
         sb_puts(&sb, "[45]\\d\\d");
     sb_puts(&sb, "[ -]");
     if (m->has_enhanced) {
+        sb_puts(&sb, "(?:");
         put_enhanced_part(&sb, m->enh_class, 1);
         sb_puts(&sb, "\\.");
         put_enhanced_part(&sb, m->enh_subject, 3);
         sb_puts(&sb, "\\.");
         put_enhanced_part(&sb, m->enh_detail, 3);
-        sb_puts(&sb, " ");
-    } else
+        sb_puts(&sb, m->enh_none ? " )?" : " )");
+    } else if (m->enh_none)
+        sb_puts(&sb, "(?!\\d\\.\\d{1,3}\\.\\d{1,3} )");
+    else
         sb_puts(&sb, "(?:\\d\\.\\d{1,3}\\.\\d{1,3} )?");
     /* Capture 1: the "<address>" Postfix puts first in RCPT rejections; it
        stands for %{rcpt} ($recipient is still empty when RCPT is refused). */
@@ -217,7 +220,7 @@ static int exportable(const struct rule *r, const char **why)
         *why = "an own decision, not an explanation";
         return 0;
     }
-    if (!m->code && !m->code_class && !m->has_enhanced && !m->text) {
+    if (!m->code && !m->code_class && !m->has_enhanced && !m->enh_none && !m->text) {
         *why = "matches no code, enhanced code or text";
         return 0;
     }

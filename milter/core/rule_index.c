@@ -48,7 +48,7 @@ static int add_rule(struct rule_index *x, const struct rule *r, size_t i)
 {
     const struct rule_match *m = &r->when;
     enum action act = r->has_action ? r->action : ACTION_REWRITE;
-    int on_reply = m->code || m->code_class || m->has_enhanced || m->text;
+    int on_reply = m->code || m->code_class || m->has_enhanced || m->enh_none || m->text;
     if (r->has_action && act != ACTION_REWRITE && !on_reply && push(&x->policy, i) < 0)
         return -1;
     if (act != ACTION_REWRITE && act != ACTION_LOG)
