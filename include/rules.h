@@ -153,7 +153,7 @@ struct config {
  * unusual-pairing, deprecated-code, success-in-reject, action-code-mismatch,
  * line-too-long, too-many-lines, unknown-variable, bad-template,
  * crlf-in-text, control-char, duplicate-rule, missing-name, shadowed-rule,
- * include-failed, header-not-at-eom, empty-rule; see
+ * include-failed, unsafe-permissions, header-not-at-eom, empty-rule; see
  * milter-reword.conf(5)).  Returns the config (refs = 1) when there are no errors,
  * NULL otherwise.  Warnings do not prevent loading.
  */

@@ -33,6 +33,8 @@ struct load_ctx {
     size_t nupstreams;
     char *stack[INCLUDE_MAX_DEPTH + 2];   /* real paths of the files being read */
     int depth;
+    char **perm_seen;           /* paths the permission check has looked at */
+    size_t nperm_seen, perm_seen_cap;
 };
 
 void ld_diag(struct load_ctx *x, const char *file, int line, const char *id,
@@ -61,6 +63,17 @@ void ld_for_strings(struct load_ctx *x, const config_setting_t *s, const char *w
 char *ld_strdup(struct load_ctx *x, const char *s);       /* error on no memory */
 /* Grows *v (of *cap elements of size sz) to hold n + 1; -1 on no memory. */
 int ld_grow(struct load_ctx *x, void **v, size_t *cap, size_t n, size_t sz);
+
+/* config_perms.c: unsafe-permissions warnings for a path the rules come from,
+   reported at rep_file:rep_line; each path once per load. */
+enum perm_kind {
+    PERM_FILE,                  /* a rule file */
+    PERM_DIR_OF_FILE,           /* the directory a named rule file is in */
+    PERM_DIR_OF_GLOB            /* a directory whose entries a glob reads */
+};
+void ld_check_perms(struct load_ctx *x, const char *path, enum perm_kind kind,
+                    const char *rep_file, int rep_line);
+void ld_free_perms(struct load_ctx *x);
 
 /* config_upstream.c: `upstreams` into cfg->upstreams (and names into x) */
 void read_upstreams(struct load_ctx *x, const config_setting_t *u);

@@ -338,6 +338,76 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* glob(3)'s error callback has no argument of its own: the first failure
+   of the glob under way is kept per thread (reloads run in their own). */
+static __thread int glob_errno;
+static __thread char glob_errpath[PATH_MAX];
+
+static int glob_failed(const char *epath, int eerrno)
+{
+    if (eerrno == ENOENT)
+        return 0;           /* a directory a wildcard names that is not there: no match */
+    if (glob_errno == 0) {
+        glob_errno = eerrno;
+        snprintf(glob_errpath, sizeof glob_errpath, "%s", epath);
+    }
+    return 1;
+}
+
+/* The directory a glob starts reading in: the part of pat before the last
+   "/" ahead of its first wildcard ("." when there is none), into buf. */
+static const char *glob_base_dir(const char *pat, char *buf, size_t len)
+{
+    size_t wild = strcspn(pat, "*?[");
+    size_t cut = 0;
+    for (size_t i = 0; i < wild; i++)
+        if (pat[i] == '/')
+            cut = i;
+    if (cut == 0 && pat[0] != '/')
+        snprintf(buf, len, ".");
+    else
+        snprintf(buf, len, "%.*s", (int)(cut ? cut : 1), pat);
+    return buf;
+}
+
+/* A glob's matches; a directory it cannot read (not one that does not
+   exist) is include-failed, as it would otherwise silently drop the rules
+   in it: glob(3) skips such a directory and answers "no match". */
+static void include_glob(struct load_ctx *x, const char *full, const char *from_file, int line)
+{
+    char base[PATH_MAX];
+    struct stat st;
+    glob_base_dir(full, base, sizeof base);
+    int err = stat(base, &st) < 0 ? errno : !S_ISDIR(st.st_mode) ? ENOTDIR : 0;
+    if (err == ENOENT)
+        return;             /* no such directory: nothing to lose, as documented */
+    if (err) {
+        ld_diag(x, from_file, line, "include-failed", DIAG_ERROR,
+                "cannot read directory %s of include \"%.200s\": %s", base, full,
+                strerror(err));
+        return;
+    }
+    ld_check_perms(x, base, PERM_DIR_OF_GLOB, from_file, line);
+    glob_t g;
+    glob_errno = 0;
+    errno = 0;
+    int rc = glob(full, GLOB_NOSORT, glob_failed, &g);
+    if (rc == 0) {
+        qsort(g.gl_pathv, g.gl_pathc, sizeof *g.gl_pathv, cmp_str);
+        for (size_t i = 0; i < g.gl_pathc; i++)
+            load_file(x, g.gl_pathv[i], NULL, from_file, line);
+    } else if (rc == GLOB_ABORTED && glob_errno != 0)
+        ld_diag(x, from_file, line, "include-failed", DIAG_ERROR,
+                "cannot read directory %s of include \"%.200s\": %s", glob_errpath, full,
+                strerror(glob_errno));
+    else if (rc != GLOB_NOMATCH)
+        ld_diag(x, from_file, line, "include-failed", DIAG_ERROR,
+                "cannot expand include \"%.200s\": %s", full,
+                rc == GLOB_NOSPACE ? "out of memory" : "read error");
+    if (rc != GLOB_NOMATCH)
+        globfree(&g);
+}
+
 static void include_one(struct load_ctx *x, const char *dir, const char *pat,
                         const char *from_file, int line)
 {
@@ -354,23 +424,10 @@ static void include_one(struct load_ctx *x, const char *dir, const char *pat,
         ld_diag(x, NULL, 0, "out-of-memory", DIAG_ERROR, "out of memory while loading");
         return;
     }
-    if (strpbrk(pat, "*?[") == NULL) {
+    if (strpbrk(pat, "*?[") == NULL)
         load_file(x, full, NULL, from_file, line);
-        free(full);
-        return;
-    }
-    glob_t g;
-    int rc = glob(full, GLOB_NOSORT, NULL, &g);
-    if (rc == 0) {
-        qsort(g.gl_pathv, g.gl_pathc, sizeof *g.gl_pathv, cmp_str);
-        for (size_t i = 0; i < g.gl_pathc; i++)
-            load_file(x, g.gl_pathv[i], NULL, from_file, line);
-    } else if (rc != GLOB_NOMATCH)
-        ld_diag(x, from_file, line, "include-failed", DIAG_ERROR,
-                "cannot expand include \"%.200s\": %s", full,
-                rc == GLOB_NOSPACE ? "out of memory" : "read error");
-    if (rc != GLOB_NOMATCH)
-        globfree(&g);
+    else
+        include_glob(x, full, from_file, line);
     free(full);
 }
 
@@ -475,16 +532,30 @@ static void load_file(struct load_ctx *x, const char *path, const char *text,
     if (text == NULL) {
         struct stat st;
         if (stat(path, &st) < 0) {
-            ld_diag(x, rep_file, rep_line, "include-failed", DIAG_ERROR, "cannot read %s: %s",
-                    path, strerror(errno));
+            int err = errno;
+            struct stat lst;
+            if (err == ENOENT && lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode))
+                ld_diag(x, rep_file, rep_line, "include-failed", DIAG_ERROR,
+                        "cannot read %s: a symbolic link to a file that does not exist", path);
+            else
+                ld_diag(x, rep_file, rep_line, "include-failed", DIAG_ERROR,
+                        "cannot read %s: %s", path, strerror(err));
             return;
         }
         if (!S_ISREG(st.st_mode)) {
             ld_diag(x, rep_file, rep_line, "include-failed", DIAG_ERROR,
-                    "cannot read %s: not a regular file", path);
+                    "cannot read %s: %s", path,
+                    S_ISDIR(st.st_mode) ? "a directory, not a file" : "not a regular file");
             return;
         }
         real = realpath(path, NULL);
+        if (real) {
+            ld_check_perms(x, real, PERM_FILE, rep_file, rep_line);
+            char *d = strdup(real);
+            if (d)
+                ld_check_perms(x, dirname(d), PERM_DIR_OF_FILE, rep_file, rep_line);
+            free(d);
+        }
         for (int i = 0; real && i < x->depth; i++)
             if (x->stack[i] && strcmp(x->stack[i], real) == 0) {
                 ld_diag(x, rep_file, rep_line, "include-failed", DIAG_ERROR,
@@ -608,6 +679,7 @@ static struct config *load(const char *path, const char *text, struct diag_list 
         free(x.upstreams[i]);
     free(x.upstreams);
     free(x.aux);
+    ld_free_perms(&x);
     diag_free(&local);
     if (failed) {
         config_free(c);

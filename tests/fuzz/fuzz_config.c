@@ -187,7 +187,7 @@ static const char *const known_ids[] = {
     "unregistered-code", "unusual-pairing", "deprecated-code", "success-in-reject",
     "action-code-mismatch", "line-too-long", "too-many-lines", "unknown-variable",
     "bad-template", "crlf-in-text", "control-char", "duplicate-rule", "missing-name",
-    "shadowed-rule", "include-failed", "header-not-at-eom", "empty-rule",
+    "shadowed-rule", "include-failed", "unsafe-permissions", "header-not-at-eom", "empty-rule",
     /* reply.h (the checker validates each rule's reply) */
     "bad-basic-code", "unknown-basic-code", "leading-zero", "enhanced-on-3xx",
     "enhanced-on-greeting", "no-enhanced-code", "bare-percent", "not-for-milter",

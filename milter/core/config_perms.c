@@ -1,0 +1,106 @@
+/*
+ * config_perms.c - the unsafe-permissions check of the rule file loader:
+ * whoever can write a rule file, or a directory the rules are read from,
+ * decides what every sender is told and, with a reject rule, whose mail is
+ * refused.  Like the checks Postfix and OpenSSH make of their own files, a
+ * file or directory is unsafe when
+ *   - others may write it (a directory with the sticky bit is fine for the
+ *     files named in it, as others cannot replace them, but not as a glob's
+ *     directory, where anyone could add a file that matches);
+ *   - its group may write it, unless the group is root's (gid 0) or holds
+ *     nobody but the owner (a user private group);
+ *   - it belongs to somebody other than root or the user loading it.
+ * Each path is reported once per load; the check is a warning: the admin
+ * may have reasons, and the rules are loaded as they are.
+ */
+#include <grp.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config_int.h"
+
+/* 1 when group gid has no member but the user uid (by primary group or
+   by the member list). */
+static int group_only_owner(gid_t gid, uid_t uid)
+{
+    struct group *gr = getgrgid(gid);
+    struct passwd *pw = getpwuid(uid);
+    if (gr == NULL || pw == NULL || pw->pw_gid != gid)
+        return 0;
+    for (char **m = gr->gr_mem; m && *m; m++)
+        if (strcmp(*m, pw->pw_name) != 0)
+            return 0;
+    return 1;
+}
+
+static int seen_before(struct load_ctx *x, const char *path)
+{
+    for (size_t i = 0; i < x->nperm_seen; i++)
+        if (strcmp(x->perm_seen[i], path) == 0)
+            return 1;
+    char *d = strdup(path);
+    if (d == NULL || ld_grow(x, (void **)&x->perm_seen, &x->perm_seen_cap, x->nperm_seen,
+                             sizeof *x->perm_seen) < 0) {
+        free(d);
+        return 1;                       /* no memory: ld_grow reported it */
+    }
+    x->perm_seen[x->nperm_seen++] = d;
+    return 0;
+}
+
+static const char *group_name(gid_t gid, char *buf, size_t len)
+{
+    struct group *gr = getgrgid(gid);
+    if (gr)
+        return gr->gr_name;
+    snprintf(buf, len, "%ld", (long)gid);
+    return buf;
+}
+
+static const char *user_name(uid_t uid, char *buf, size_t len)
+{
+    struct passwd *pw = getpwuid(uid);
+    if (pw)
+        return pw->pw_name;
+    snprintf(buf, len, "%ld", (long)uid);
+    return buf;
+}
+
+void ld_check_perms(struct load_ctx *x, const char *path, enum perm_kind kind,
+                    const char *rep_file, int rep_line)
+{
+    struct stat st;
+    if (path == NULL || stat(path, &st) < 0 || seen_before(x, path))
+        return;
+    const char *what = kind == PERM_FILE ? "rule file" : "directory";
+    int sticky_ok = kind == PERM_DIR_OF_FILE && (st.st_mode & S_ISVTX);
+    char nbuf[32];
+    if ((st.st_mode & S_IWOTH) && !sticky_ok)
+        ld_diag(x, rep_file, rep_line, "unsafe-permissions", DIAG_WARNING,
+                "%s %s may be written by every user (mode %04o): whoever writes the rules "
+                "decides what senders are told and whose mail is refused; chmod o-w %s",
+                what, path, (unsigned)(st.st_mode & 07777), path);
+    else if ((st.st_mode & S_IWGRP) && !sticky_ok && st.st_gid != 0
+             && !group_only_owner(st.st_gid, st.st_uid))
+        ld_diag(x, rep_file, rep_line, "unsafe-permissions", DIAG_WARNING,
+                "%s %s may be written by group %s (mode %04o): whoever writes the rules "
+                "decides what senders are told and whose mail is refused; chmod g-w %s",
+                what, path, group_name(st.st_gid, nbuf, sizeof nbuf),
+                (unsigned)(st.st_mode & 07777), path);
+    if (st.st_uid != 0 && st.st_uid != geteuid() && !sticky_ok)
+        ld_diag(x, rep_file, rep_line, "unsafe-permissions", DIAG_WARNING,
+                "%s %s belongs to user %s, who can change it (and so the rules); make root "
+                "its owner", what, path, user_name(st.st_uid, nbuf, sizeof nbuf));
+}
+
+void ld_free_perms(struct load_ctx *x)
+{
+    for (size_t i = 0; i < x->nperm_seen; i++)
+        free(x->perm_seen[i]);
+    free(x->perm_seen);
+    x->perm_seen = NULL;
+    x->nperm_seen = x->perm_seen_cap = 0;
+}
