@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -40,20 +41,32 @@ static void usage(FILE *f)
         "  -h         this help\n");
 }
 
-static int check_config(const char *path)
+static void print_diags(const struct diag_list *dl, const char *path, FILE *f, int errors_only)
+{
+    for (size_t i = 0; i < dl->n; i++) {
+        const struct diag *d = &dl->v[i];
+        if (errors_only && d->severity != DIAG_ERROR)
+            continue;
+        fprintf(f, "%s:%d: %s: %s [%s]\n", d->file ? d->file : path, d->line,
+                diag_severity_name(d->severity), d->message, d->id);
+    }
+}
+
+/* Loads path, prints the findings (all, or only the errors) to f and a
+   summary line naming `as` (the user the load ran as) when given.
+   0 when the configuration is usable. */
+static int check_config(const char *path, FILE *f, int errors_only, const char *as)
 {
     struct diag_list dl;
     diag_init(&dl);
     struct config *c = config_load(path, &dl);
     diag_sort(&dl);
-    for (size_t i = 0; i < dl.n; i++) {
-        const struct diag *d = &dl.v[i];
-        printf("%s:%d: %s: %s [%s]\n", d->file ? d->file : path, d->line,
-               diag_severity_name(d->severity), d->message, d->id);
-    }
+    print_diags(&dl, path, f, errors_only);
     int ok = c != NULL;
-    fprintf(stderr, "%s: %s (%zu errors, %zu warnings)\n", path, ok ? "OK" : "NOT usable",
-            diag_count(&dl, DIAG_ERROR), diag_count(&dl, DIAG_WARNING));
+    if (!errors_only || !ok)
+        fprintf(stderr, "%s: %s%s%s (%zu errors, %zu warnings)\n", path, ok ? "OK" : "NOT usable",
+                as ? " as user " : "", as ? as : "",
+                diag_count(&dl, DIAG_ERROR), diag_count(&dl, DIAG_WARNING));
     if (c)
         config_unref(c);
     diag_free(&dl);
@@ -123,6 +136,35 @@ static int drop_privileges(const struct run_as *ra)
         return -1;
     }
     return 0;
+}
+
+/* Loads the configuration as the run-as user in a child process: the
+   worker re-reads it as that user (at start and on SIGHUP), so a file or
+   directory only root can read would otherwise cost rules silently.  The
+   child prints what it finds; 0 when the load succeeded. */
+static int check_as_user(const char *path, const struct run_as *ra, const char *spec,
+                         int errors_only)
+{
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid < 0) {
+        fprintf(stderr, DAEMON_NAME ": fork: %s\n", strerror(errno));
+        return -1;
+    }
+    if (pid == 0) {
+        if (drop_privileges(ra) < 0)
+            _exit(1);
+        int rc = check_config(path, errors_only ? stderr : stdout, errors_only, spec);
+        fflush(stdout);
+        fflush(stderr);
+        _exit(rc);
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            return -1;
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
 }
 
 static int daemonize(void)
@@ -198,29 +240,49 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    if (check_only)
-        return check_config(o.config_path);
+    /* The worker re-reads the file after the daemon changed to "/". */
+    char *abs_path = realpath(o.config_path, NULL);
+    if (abs_path)
+        o.config_path = abs_path;
 
     struct diag_list dl;
     diag_init(&dl);
     struct config *cfg = config_load(o.config_path, &dl);
     diag_sort(&dl);
-    for (size_t i = 0; i < dl.n; i++)
-        fprintf(stderr, "%s:%d: %s: %s [%s]\n", dl.v[i].file ? dl.v[i].file : o.config_path,
-                dl.v[i].line, diag_severity_name(dl.v[i].severity), dl.v[i].message, dl.v[i].id);
+    if (!check_only)
+        print_diags(&dl, o.config_path, stderr, 0);
     diag_free(&dl);
+    /* a copy: -n drops cfg before the check as that user */
+    char *user = o.user ? strdup(o.user) : cfg && cfg->user ? strdup(cfg->user) : NULL;
+    struct run_as ra;
+    if (resolve_user(user, &ra) < 0)
+        return 1;
+    int switch_user = ra.set && geteuid() == 0 && ra.uid != 0;
+    if (check_only) {
+        if (cfg)
+            config_unref(cfg);
+        if (switch_user)
+            return check_as_user(o.config_path, &ra, user, 0) == 0 ? 0 : 1;
+        if (ra.set && ra.uid != geteuid()) {
+            fprintf(stderr, DAEMON_NAME ": cannot check as user %s: only root can change "
+                    "users\n", user);
+            if (o.user)
+                return 1;
+        }
+        return check_config(o.config_path, stdout, 0, NULL);
+    }
     if (cfg == NULL) {
         fprintf(stderr, DAEMON_NAME ": %s has errors; not starting\n", o.config_path);
         return 1;
     }
+    if (switch_user && check_as_user(o.config_path, &ra, user, 1) < 0) {
+        fprintf(stderr, DAEMON_NAME ": user %s cannot load %s (the daemon runs and reloads its "
+                "rules as that user); not starting\n", user, o.config_path);
+        return 1;
+    }
     const char *conn = o.socket ? o.socket : cfg->socket;
-    const char *user = o.user ? o.user : cfg->user;
     const char *pidfile = o.pidfile ? o.pidfile : cfg->pidfile;
     log_open(cfg->syslog_facility, o.foreground);
-
-    struct run_as ra;
-    if (resolve_user(user, &ra) < 0)
-        return 1;
     if (smfi_register(reword_filter) == MI_FAILURE || smfi_setconn((char *)conn) == MI_FAILURE) {
         fprintf(stderr, DAEMON_NAME ": cannot register with libmilter (socket %s)\n", conn);
         return 1;

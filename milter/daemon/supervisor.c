@@ -12,13 +12,15 @@
  *                      restarted after a pause; the listening socket stays open
  *                      in the parent, so the MTA only sees a short gap
  * The worker (fork of the parent) runs smfi_main on the socket the parent
- * opened before dropping privileges.
+ * opened before dropping privileges, and gets SIGTERM when the parent
+ * dies, however it dies (PR_SET_PDEATHSIG).
  */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <syslog.h>
 #include <time.h>
@@ -43,8 +45,15 @@ static void supervisor_sigset(sigset_t *set)
 
 static pid_t start_worker(int (*worker)(void *), void *arg, const sigset_t *parent_mask)
 {
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid == 0) {
+        /* A worker whose supervisor died (even by SIGKILL) must not serve on:
+           nobody would restart or reload it, and a new daemon would compete
+           with it for the socket.  The check after prctl catches a parent
+           that died before the request took effect. */
+        if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
+            _exit(WORKER_EXIT_FATAL);
         /* The worker blocks USR1/USR2 for its own signal thread; libmilter
            handles HUP/TERM/INT itself.  Everything else back to normal. */
         sigset_t set;
