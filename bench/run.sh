@@ -33,13 +33,14 @@ pf_conf "smtpd_client_message_rate_limit = 0"
 mkdir -p "$LAB/run" "$LAB/log"; chown nobody "$LAB/run" "$LAB/log"
 
 # sample config, made to work from this lab
+RULES_DIR=$(lab_rules_dir)
 SAMPLE=$LAB/sample.conf
-sed -e "s|\"rules.d/\*.conf\"|\"$SRCDIR/conf/rules.d/*.conf\"|" \
+sed -e "s|\"rules.d/\*.conf\"|\"$RULES_DIR/*.conf\"|" \
     -e "s|^audit: {|audit: {\n  jsonl = \"$LAB/log/audit-sample.jsonl\";|" "$SRCDIR/conf/milter-reword.conf" >"$SAMPLE"
 # 1,000 own-policy rules that never match the benchmark traffic, plus the defaults
 BIG=$LAB/big.conf
 {
-    echo "include = [ \"$SRCDIR/conf/rules.d/*.conf\" ];"
+    echo "include = [ \"$RULES_DIR/*.conf\" ];"
     echo "audit: { jsonl = \"$LAB/log/audit-big.jsonl\"; };"
     echo "rules = ("
     for i in $(seq 1 1000); do

@@ -103,6 +103,19 @@ lab_init() {
     trap '_lab_signalled TERM 143' TERM
 }
 
+# lab_rules_dir : copy the shipped rule packs (conf/rules.d) into $LAB/rules.d
+# and print that path. The daemon reads its rules as nobody, who may not be
+# able to enter the checkout (a clone under a 0700 directory): a lab config
+# includes this copy, never the checkout's files.
+lab_rules_dir() {
+    lab_init
+    mkdir -p "$LAB/rules.d"
+    cp "$SRCDIR"/conf/rules.d/*.conf "$LAB/rules.d/"
+    chmod 0755 "$LAB/rules.d"
+    chmod 0644 "$LAB"/rules.d/*.conf
+    printf '%s\n' "$LAB/rules.d"
+}
+
 # _lab_signalled SIG STATUS : INT/TERM trap: count a failure, print the
 # summary line, clean up and exit with STATUS.
 _lab_signalled() {

@@ -16,13 +16,14 @@ upstreams_available || lab_die "python3-milter or opendkim missing: make deps (t
 upstreams_lab_setup
 
 CONF=$LAB/reword.conf
+RULES_DIR=$(lab_rules_dir)
 TM='{ name = "tm"; socket = "inet:'$TM_PORT'@127.0.0.1"; timeout = 3; connect_timeout = 2; }'
 DKIM='{ name = "dkim"; socket = "inet:'$DKIM_PORT'@127.0.0.1"; }'
 write_conf() {   # write_conf UPSTREAM_GROUPS [EXTRA_RULE]
     cat >"$CONF" <<EOC
 milter: { on_error = "tempfail"; };
 audit: { jsonl = "$LAB/log/audit.jsonl"; };
-include = [ "$SRCDIR/conf/rules.d/*.conf" ];
+include = [ "$RULES_DIR/*.conf" ];
 upstreams = ( $1 );
 rules = (
   { name = "tm-custom"; when = { source = "tm"; text = "^Custom upstream text\$"; };

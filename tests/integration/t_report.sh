@@ -42,9 +42,10 @@ pf_conf "postscreen_access_list = permit_mynetworks, cidr:$PF_ETC/postscreen_acc
     "header_checks = regexp:$PF_ETC/header_checks"
 
 CONF=$LAB/reword.conf
+RULES_DIR=$(lab_rules_dir)
 cat >"$CONF" <<EOF
 audit: { jsonl = "$LAB/log/audit.jsonl"; };
-include = [ "$SRCDIR/conf/rules.d/defaults.conf" ];
+include = [ "$RULES_DIR/*.conf" ];
 rules = (
   { name = "rcpt-block"; when = { stage = "rcpt"; rcpt = "^blocked@"; };
     action = "reject"; reply = { enhanced = "5.7.1"; text = "Mail for <%{rcpt}> is refused."; }; },
