@@ -50,6 +50,11 @@ struct pattern *pattern_compile(const char *src, char *err, size_t errlen, size_
    -1 error (match limit exceeded, no memory).  Safe to call from many
    threads at once on the same pattern. */
 int pattern_match(const struct pattern *p, const char *subject);
+/* The same, first checking the pattern's literal against the subject's
+   prefilter signature (NULL: no check); same result, fewer regex calls. */
+struct prefilter_sig;
+int pattern_match_sig(const struct pattern *p, const char *subject,
+                      const struct prefilter_sig *subject_sig);
 const char *pattern_source(const struct pattern *p);
 void pattern_free(struct pattern *p);
 

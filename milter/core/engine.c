@@ -45,6 +45,7 @@
 #include "engine.h"
 #include "explain.h"
 #include "cidr.h"
+#include "prefilter.h"
 #include "taxonomy.h"
 #include "template.h"
 #include "rule_index.h"
@@ -321,8 +322,10 @@ static int pmatch(const struct pattern *p, const char *subject)
 
 /* Returns 1 when every condition of r holds for ev, 0 when one does not,
    -1 on a regex engine error.  otext: ev->orig's text joined (join_lines),
-   computed once per evaluation; NULL for a policy event. */
-static int rule_matches(const struct rule *r, const struct event *ev, const char *otext)
+   computed once per evaluation; NULL for a policy event.  osig: otext's
+   prefilter signature (NULL: every text pattern is run). */
+static int rule_matches(const struct rule *r, const struct event *ev, const char *otext,
+                        const struct prefilter_sig *osig)
 {
     const struct rule_match *m = &r->when;
     const struct reply *o = ev->orig;
@@ -353,7 +356,7 @@ static int rule_matches(const struct rule *r, const struct event *ev, const char
                 || (m->enh_detail >= 0 && o->edetail != m->enh_detail))
                 return 0;
         }
-        if (m->text && (rc = pattern_match(m->text, otext ? otext : "")) <= 0)
+        if (m->text && (rc = pattern_match_sig(m->text, otext ? otext : "", osig)) <= 0)
             return rc;
     }
 
@@ -454,13 +457,14 @@ static const struct session_facts *facts_of(const struct event *ev)
  * when none does, -1 on a matching error.
  */
 static int infer_enhanced(const struct config *c, size_t from, const struct event *probe,
-                          const char *ptext, int *cls, int *subj, int *det)
+                          const char *ptext, const struct prefilter_sig *psig,
+                          int *cls, int *subj, int *det)
 {
     for (size_t i = from; i < c->nrules; i++) {
         const struct rule *r = &c->rules[i];
         if (r->reply.enhanced == NULL || !rule_applies(r, probe))
             continue;
-        int m = rule_matches(r, probe, ptext);
+        int m = rule_matches(r, probe, ptext, psig);
         if (m < 0)
             return -1;
         if (m && parse_enh(r->reply.enhanced, cls, subj, det) == 0)
@@ -502,7 +506,8 @@ static int infer_enhanced(const struct config *c, size_t from, const struct even
  *     at most 32 lines.
  */
 static int build_rule_reply(const struct config *c, size_t ri, const struct event *ev,
-                            const char *otext, enum action act, struct reply *out)
+                            const char *otext, const struct prefilter_sig *osig,
+                            enum action act, struct reply *out)
 {
     const struct rule *r = &c->rules[ri];
     const struct reply *orig = ev->orig;
@@ -551,7 +556,7 @@ static int build_rule_reply(const struct config *c, size_t ri, const struct even
     else if (cls == 4 || cls == 5) {
         int ec = 0, es = 0, ed = 0, got;
         if (orig) {
-            got = infer_enhanced(c, ri + 1, ev, otext, &ec, &es, &ed);
+            got = infer_enhanced(c, ri + 1, ev, otext, osig, &ec, &es, &ed);
         } else {
             struct reply probe;
             char empty[1] = "";
@@ -562,7 +567,7 @@ static int build_rule_reply(const struct config *c, size_t ri, const struct even
             probe.lines = probe_lines;
             struct event pev = *ev;
             pev.orig = &probe;
-            got = infer_enhanced(c, 0, &pev, "", &ec, &es, &ed);
+            got = infer_enhanced(c, 0, &pev, "", NULL, &ec, &es, &ed);
         }
         if (got < 0)
             return -1;
@@ -649,6 +654,14 @@ static int eval(const struct config *c, const struct event *ev, struct decision 
     char *otext = NULL;             /* the original's text, joined once */
     if (ev->orig && (otext = join_lines(ev->orig, " ")) == NULL)
         return -1;
+    /* The unindexed scan runs every pattern: what the indexed and
+       prefiltered evaluation is compared with. */
+    struct prefilter_sig sig;
+    const struct prefilter_sig *osig = NULL;
+    if (otext && use_index) {
+        prefilter_sig_of(otext, strlen(otext), &sig);
+        osig = &sig;
+    }
     struct candidates k;
     candidates_init(&k, c, ev, use_index);
     int rc = 0;
@@ -658,7 +671,7 @@ static int eval(const struct config *c, const struct event *ev, struct decision 
         const struct rule *r = &c->rules[i];
         if (!rule_applies(r, ev))
             continue;
-        int m = rule_matches(r, ev, otext);
+        int m = rule_matches(r, ev, otext, osig);
         if (m < 0)
             goto fail;
         if (m == 0)
@@ -671,7 +684,7 @@ static int eval(const struct config *c, const struct event *ev, struct decision 
         case ACTION_REWRITE:
         case ACTION_REJECT:
         case ACTION_TEMPFAIL:
-            if (build_rule_reply(c, i, ev, otext, act, &d->reply) < 0)
+            if (build_rule_reply(c, i, ev, otext, osig, act, &d->reply) < 0)
                 goto fail;
             d->has_reply = 1;
             break;

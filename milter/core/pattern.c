@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "prefilter.h"
 #include "rules.h"
 
 #define PATTERN_MATCH_LIMIT  1000000u
@@ -31,6 +32,8 @@ struct pattern {
     pcre2_match_context *mctx;      /* limits; read-only after compile */
     char *src;
     int fast;                       /* JIT-compiled and not (*UTF): pcre2_jit_match */
+    int has_sig;                    /* sig holds the literal every match contains */
+    struct prefilter_sig sig;
 };
 
 static void set_err(char *err, size_t errlen, const char *msg)
@@ -80,6 +83,8 @@ struct pattern *pattern_compile(const char *src, char *err, size_t errlen, size_
     uint32_t opts = 0;
     pcre2_pattern_info(p->code, PCRE2_INFO_ALLOPTIONS, &opts);
     p->fast = jit && jit_size > 0 && !(opts & PCRE2_UTF) && strncmp(src, "(*", 2) != 0;
+    p->has_sig = !(opts & PCRE2_EXTENDED)
+                 && prefilter_pattern_sig(src, (opts & PCRE2_UTF) != 0, &p->sig);
     p->mctx = pcre2_match_context_create(NULL);
     if (p->mctx == NULL) {
         set_err(err, errlen, "out of memory");
@@ -121,6 +126,14 @@ static pcre2_match_data *thread_match_data(void)
         md = NULL;
     }
     return thread_md = md;
+}
+
+int pattern_match_sig(const struct pattern *p, const char *subject,
+                      const struct prefilter_sig *subject_sig)
+{
+    if (p && subject_sig && p->has_sig && !prefilter_may_match(&p->sig, subject_sig))
+        return 0;
+    return pattern_match(p, subject);
 }
 
 int pattern_match(const struct pattern *p, const char *subject)
