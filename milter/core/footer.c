@@ -305,10 +305,11 @@ void footer_check(const struct config *c, struct diag_list *dl)
     }
 }
 
-/* A delimiter character that does not occur in the regex. */
+/* A delimiter character that does not occur in the regex.  Never "!"
+   (a leading "!" negates a pcre table pattern) or "#" (a comment line). */
 static char pick_delimiter(const char *re)
 {
-    static const char cand[] = "/!#%|@~,;:";
+    static const char cand[] = "/%|@~,;:";
     for (const char *c = cand; *c; c++)
         if (strchr(re, *c) == NULL)
             return *c;

@@ -241,7 +241,8 @@ int main(int argc, char **argv)
         return 2;
     }
     /* The worker re-reads the file after the daemon changed to "/". */
-    char *abs_path = realpath(o.config_path, NULL);
+    static char *volatile abs_path; /* kept to the end, also on early exits */
+    abs_path = realpath(o.config_path, NULL);
     if (abs_path)
         o.config_path = abs_path;
 
@@ -253,7 +254,8 @@ int main(int argc, char **argv)
         print_diags(&dl, o.config_path, stderr, 0);
     diag_free(&dl);
     /* a copy: -n drops cfg before the check as that user */
-    char *user = o.user ? strdup(o.user) : cfg && cfg->user ? strdup(cfg->user) : NULL;
+    static char *volatile user;
+    user = o.user ? strdup(o.user) : cfg && cfg->user ? strdup(cfg->user) : NULL;
     struct run_as ra;
     if (resolve_user(user, &ra) < 0)
         return 1;
@@ -261,15 +263,20 @@ int main(int argc, char **argv)
     if (check_only) {
         if (cfg)
             config_unref(cfg);
+        int rc;
         if (switch_user)
-            return check_as_user(o.config_path, &ra, user, 0) == 0 ? 0 : 1;
-        if (ra.set && ra.uid != geteuid()) {
+            rc = check_as_user(o.config_path, &ra, user, 0) == 0 ? 0 : 1;
+        else if (ra.set && ra.uid != geteuid() && o.user) {
             fprintf(stderr, DAEMON_NAME ": cannot check as user %s: only root can change "
                     "users\n", user);
-            if (o.user)
-                return 1;
+            rc = 1;
+        } else {
+            if (ra.set && ra.uid != geteuid())
+                fprintf(stderr, DAEMON_NAME ": not checked as user %s: only root can change "
+                        "users\n", user);
+            rc = check_config(o.config_path, stdout, 0, NULL);
         }
-        return check_config(o.config_path, stdout, 0, NULL);
+        return rc;
     }
     if (cfg == NULL) {
         fprintf(stderr, DAEMON_NAME ": %s has errors; not starting\n", o.config_path);

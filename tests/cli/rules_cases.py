@@ -73,7 +73,7 @@ check("libconfig syntax error gives file:line and exit 1", rc == 1 and "syntax.c
 rc, out, _ = run("check", "-c", os.path.join(tmp, "missing.conf"))
 check("missing file exits 1 with a message", rc == 1 and "missing.conf" in out, out)
 
-defaults = os.path.join(SRCDIR, "conf", "rules.d", "defaults.conf")
+defaults = os.path.join(SRCDIR, "conf", "milter-reword.conf")
 
 
 def explain(*args):

@@ -12,7 +12,7 @@
  *   3. reply_format, then reply_parse of the wire form gives the same basic
  *      and enhanced code back (the round trip reply.h promises);
  *   4. engine_eval of the parsed reply as a reply event against an empty
- *      rule set and against the shipped conf/rules.d/defaults.conf, with
+ *      rule set and against the shipped conf/milter-reword.conf (every pack), with
  *      hostile session facts (CR/LF, "%", invalid UTF-8, over-long values):
  *      the decision holds every invariant of fuzz_check_decision;
  *   5. reply_sanitize, then the text invariants of fuzz_check_reply (no
@@ -86,7 +86,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     struct diag_list dl;
     const char *src = getenv("REWORD_SRCDIR");
     char path[4096];
-    snprintf(path, sizeof path, "%s/conf/rules.d/defaults.conf", src ? src : FUZZ_SRCDIR);
+    snprintf(path, sizeof path, "%s/conf/milter-reword.conf", src ? src : FUZZ_SRCDIR);
     diag_init(&dl);
     empty_cfg = load_or_die("an empty rule set", config_load_string("rules = ();", "empty", &dl),
                             &dl);
@@ -168,7 +168,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     /* 4. the engine: no rules, then the shipped defaults */
     eval_against(empty_cfg, &r, "engine(no rules)");
-    eval_against(defaults_cfg, &r, "engine(defaults.conf)");
+    eval_against(defaults_cfg, &r, "engine(shipped config)");
 
     /* 5. sanitize for libmilter */
     FUZZ_CHECK(reply_sanitize(&r) == 0, "reply_sanitize failed");

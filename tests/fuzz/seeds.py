@@ -5,11 +5,11 @@ from the project's own test fixtures (run from anywhere; `make fuzz-seeds`).
   reply     reply strings from tests/unit/test_reply.c, test_validate.c,
             test_sanitize.c, test_engine.c and tests/cli/explain_cases.py
             (every string literal that holds a basic or enhanced code)
-  template  templates ("%{...}" texts) from conf/rules.d/defaults.conf and
+  template  templates ("%{...}" texts) from conf/rules.d/*.conf and
             tests/unit/test_template.c, each with ordinary and with hostile
             session values (NUL-separated fields, see fuzz_template.c)
   config    tests/data/rules/**/*.conf, tests/data/milter/*.conf,
-            conf/rules.d/defaults.conf, conf/milter-reword.conf and the rule
+            conf/rules.d/*.conf, conf/milter-reword.conf and the rule
             files written inline in tests/unit/test_config.c and
             test_engine.c; each alone and with two sets of session facts
             appended (NUL-separated fields, see fuzz_config.c)
@@ -24,6 +24,7 @@ from the project's own test fixtures (run from anywhere; `make fuzz-seeds`).
 File names are the SHA-1 of the content, so running it again adds nothing
 twice; files it no longer produces are removed.
 """
+import glob
 import ast
 import hashlib
 import os
@@ -159,7 +160,7 @@ VALUES_HOSTILE = [b"a\r\n250 2.0.0 ok\"@x.example", b"%s%n%%%{rcpt}@\xff\xfe",
 
 def template_seeds():
     temps = set()
-    for line in open(os.path.join(SRC, "conf", "rules.d", "defaults.conf"), "rb"):
+    for line in b"".join(open(p, "rb").read() for p in sorted(glob.glob(os.path.join(SRC, "conf", "rules.d", "*.conf")))).splitlines(True):
         for m in re.finditer(rb'(?:text|footer)\s*=\s*"((?:[^"\\]|\\.)*)"', line):
             temps.add(m.group(1).replace(b'\\"', b'"').replace(b"\\\\", b"\\"))
     temps.update(s for s in c_strings(unit("test_template.c")) if b"%" in s and len(s) < 4096)
@@ -189,7 +190,8 @@ def config_texts():
         for f in files:
             if f.endswith(".conf"):
                 texts.add(open(os.path.join(root, f), "rb").read())
-    texts.add(open(os.path.join(SRC, "conf", "rules.d", "defaults.conf"), "rb").read())
+    for p in sorted(glob.glob(os.path.join(SRC, "conf", "rules.d", "*.conf"))):
+        texts.add(open(p, "rb").read())
     main = open(os.path.join(SRC, "conf", "milter-reword.conf"), "rb").read()
     # resolved in the fuzzer's sandbox (see fuzz_config.c), not in /etc
     texts.add(main.replace(b'"rules.d/*.conf"', b'"*.conf"'))

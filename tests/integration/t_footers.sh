@@ -10,7 +10,7 @@ REWORD=$B/reword
 pf_setup
 CONF=$LAB/footers.conf
 cat >"$CONF" <<EOF
-include = [ "$SRCDIR/conf/rules.d/defaults.conf" ];
+include = [ "$SRCDIR/conf/rules.d/*.conf" ];
 rules = (
   { name = "local-unknown"; when = { source = "mta"; code = "550"; enhanced = "5.1.1"; text = "(?i)user unknown in local recipient table"; };
     reply = { text = "Nobody called <%{rcpt}> receives mail here; the address may be mistyped."; url = "https://help.example/unknown"; }; }

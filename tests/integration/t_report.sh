@@ -117,7 +117,7 @@ assert_contains "$(get '[e["key"] for e in d["by_reason"]]' <<<"$out")" "5.7.1 L
 
 out=$(json -c "$CONF" "$PF_MAILLOG")
 assert_eq "$(cnt by_rule postfix-user-unknown <<<"$out")" "2" "-c: Postfix's unknown users get the rule name"
-assert_eq "$(cnt by_rule relay-denied <<<"$out")" "1" "-c: relay denied gets the rule name"
+assert_eq "$(cnt by_rule postfix-relay-access-denied <<<"$out")" "1" "-c: relay denied gets the rule name"
 assert_eq "$(cnt by_rule rcpt-block <<<"$out")" "1" "-c: a milter-reject at RCPT matched to its policy rule"
 assert_eq "$(cnt by_rule rcpt-later <<<"$out")" "1" "-c: the milter tempfail matched to its policy rule"
 assert_eq "$(cnt by_rule eom-spam <<<"$out")" "0" "-c: a header rule cannot be told from a log line"
