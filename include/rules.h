@@ -112,6 +112,14 @@ struct rule {
 
 enum run_mode { MODE_ENFORCE = 0, MODE_AUDIT };
 
+/* A rule file as loaded (see struct config: sources). */
+struct config_source {
+    char *path;
+    size_t first_rule, nrules;      /* its own rules: rules[first_rule ..] */
+    int depth;                      /* 0 main file, 1 its includes, ... */
+    char *excluded_by;              /* the `exclude` pattern that left it out, or NULL */
+};
+
 /* An upstream milter driven in proxy mode (`upstreams`, in chain order). */
 struct upstream_conf {
     char *name;                     /* used as `source` in rules and in the audit log */
@@ -142,6 +150,10 @@ struct config {
        nested includes depth-first) */
     struct rule *rules;
     size_t nrules;
+    /* the files read, in the same order, each with the range of its own
+       rules; a file left out by `exclude` has excluded set and no rules */
+    struct config_source *sources;
+    size_t nsources;
     unsigned stages_used;           /* union of the stages of rules with an own action
                                        (policy rules): the events to ask the MTA for */
     struct upstream_conf *upstreams;  /* proxy mode when nupstreams > 0 */

@@ -33,6 +33,9 @@ struct load_ctx {
     size_t nupstreams;
     char *stack[INCLUDE_MAX_DEPTH + 2];   /* real paths of the files being read */
     int depth;
+    char **exclude;             /* the main file's `exclude` patterns */
+    size_t nexclude;
+    size_t sources_cap, aux_exclude_cap;
     char **perm_seen;           /* paths the permission check has looked at */
     size_t nperm_seen, perm_seen_cap;
 };

@@ -20,6 +20,7 @@
  * their file is being read.
  */
 #include <errno.h>
+#include <fnmatch.h>
 #include <glob.h>
 #include <libgen.h>
 #include <limits.h>
@@ -305,6 +306,47 @@ static void read_audit(struct load_ctx *x, const config_setting_t *g)
 
 /* ---- files and includes ---- */
 
+/* Appends a source entry; its index, or -1 (no memory, reported). */
+static long add_source(struct load_ctx *x, const char *path, const char *excluded_by)
+{
+    struct config *c = x->cfg;
+    if (ld_grow(x, (void **)&c->sources, &x->sources_cap, c->nsources, sizeof *c->sources) < 0)
+        return -1;
+    struct config_source *s = &c->sources[c->nsources];
+    memset(s, 0, sizeof *s);
+    s->path = ld_strdup(x, path);
+    s->excluded_by = excluded_by ? ld_strdup(x, excluded_by) : NULL;
+    s->first_rule = c->nrules;
+    s->depth = x->depth > 0 ? x->depth - 1 : 0;
+    return (long)c->nsources++;
+}
+
+static void collect_exclude(struct load_ctx *x, const config_setting_t *s, const char *v, void *arg)
+{
+    (void)s;
+    (void)arg;
+    char *d = ld_strdup(x, v);
+    if (d == NULL || ld_grow(x, (void **)&x->exclude, &x->aux_exclude_cap, x->nexclude,
+                             sizeof *x->exclude) < 0) {
+        free(d);
+        return;
+    }
+    x->exclude[x->nexclude++] = d;
+}
+
+/* The `exclude` pattern that leaves included file path out, or NULL: a
+   pattern with a "/" is matched against the whole path, one without
+   against the file's name. */
+static const char *excluded_by(const struct load_ctx *x, const char *path)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    for (size_t i = 0; i < x->nexclude; i++)
+        if (fnmatch(x->exclude[i], strchr(x->exclude[i], '/') ? path : base, 0) == 0)
+            return x->exclude[i];
+    return NULL;
+}
+
 struct include_list {
     char **pat;
     int *line;
@@ -431,7 +473,8 @@ static void include_one(struct load_ctx *x, const char *dir, const char *pat,
     free(full);
 }
 
-static const char *const main_keys[] = { "milter", "audit", "include", "rules", "upstreams", NULL };
+static const char *const main_keys[] = { "milter", "audit", "include", "exclude", "rules",
+                                         "upstreams", NULL };
 static const char *const included_keys[] = { "include", "rules", NULL };
 
 static void read_tree(struct load_ctx *x, config_t *cf, const char *path)
@@ -449,8 +492,14 @@ static void read_tree(struct load_ctx *x, config_t *cf, const char *path)
         read_milter(x, s);
     if (is_main && (s = config_setting_get_member(root, "audit")))
         read_audit(x, s);
+    if (is_main && (s = config_setting_get_member(root, "exclude"))
+        && !(config_setting_is_aggregate(s) && config_setting_length(s) == 0))
+        ld_for_strings(x, s, "exclude", collect_exclude, NULL);
+    long src = add_source(x, path, NULL);
     if ((s = config_setting_get_member(root, "rules")))
         build_rules(x, s);
+    if (src >= 0)
+        x->cfg->sources[src].nrules = x->cfg->nrules - x->cfg->sources[src].first_rule;
 
     struct include_list il = { NULL, NULL, 0 };
     s = config_setting_get_member(root, "include");
@@ -529,6 +578,11 @@ static void load_file(struct load_ctx *x, const char *path, const char *text,
     const char *rep_file = from_file ? from_file : path;
     int rep_line = from_file ? from_line : 0;
     char *real = NULL;
+    const char *ex = from_file ? excluded_by(x, path) : NULL;
+    if (ex) {
+        add_source(x, path, ex);
+        return;
+    }
     if (text == NULL) {
         struct stat st;
         if (stat(path, &st) < 0) {
@@ -624,6 +678,11 @@ static void config_free(struct config *c)
     for (size_t i = 0; i < c->nrules; i++)
         free_rule(&c->rules[i]);
     free(c->rules);
+    for (size_t i = 0; i < c->nsources; i++) {
+        free(c->sources[i].path);
+        free(c->sources[i].excluded_by);
+    }
+    free(c->sources);
     free(c->path);
     free(c->socket);
     free(c->user);
@@ -679,6 +738,9 @@ static struct config *load(const char *path, const char *text, struct diag_list 
         free(x.upstreams[i]);
     free(x.upstreams);
     free(x.aux);
+    for (size_t i = 0; i < x.nexclude; i++)
+        free(x.exclude[i]);
+    free(x.exclude);
     ld_free_perms(&x);
     diag_free(&local);
     if (failed) {

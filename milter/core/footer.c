@@ -316,6 +316,55 @@ static char pick_delimiter(const char *re)
     return 0;
 }
 
+/* A catch-all rule: a class condition and nothing else, whose only reply
+   part is the footer "%{explanation}" (conf/rules.d/90-catch-all.conf).
+   Postfix cannot compute an explanation, so it becomes one entry per
+   registered enhanced code of the class, then one per basic code for the
+   replies whose enhanced code is missing or unregistered. */
+static int catch_all_class(const struct rule *r)
+{
+    const struct rule_match *m = &r->when;
+    const struct rule_reply *rr = &r->reply;
+    if (m->code || !(m->code_class == 4 || m->code_class == 5) || m->has_enhanced
+        || m->enh_none || m->text || rr->nlines || rr->enhanced || rr->code || rr->url
+        || rr->footer == NULL || strcmp(template_source(rr->footer), "%{explanation}") != 0)
+        return 0;
+    const char *why;
+    return exportable(r, &why) ? m->code_class : 0;
+}
+
+static int export_catch_all(const struct rule *r, int cls, FILE *out)
+{
+    int n = 0;
+    fprintf(out, "# rule %s (%s:%d): the explanation of each registered code, then of each "
+            "basic code\n", r->name, r->file, r->line);
+    for (size_t i = 0; i < tax_enhanced_count(); i++) {
+        const struct tax_enhanced *e = tax_enhanced_at(i);
+        if (e->deprecated)
+            continue;
+        char enh[32];
+        snprintf(enh, sizeof enh, "%d.%d.%d", cls, e->subject, e->detail);
+        char *x = explanation_for(enh, 0);
+        if (x == NULL)
+            return -1;
+        fprintf(out, "/^%d\\d\\d[ -]%d\\.%d\\.%d / %s\n", cls, cls, e->subject, e->detail, x);
+        free(x);
+        n++;
+    }
+    for (size_t i = 0; i < tax_basic_count(); i++) {
+        const struct tax_basic *b = tax_basic_at(i);
+        if (b->code / 100 != cls)
+            continue;
+        char *x = explanation_for(NULL, b->code);
+        if (x == NULL)
+            return -1;
+        fprintf(out, "/^%d[ -]/ %s\n", b->code, x);
+        free(x);
+        n++;
+    }
+    return n;
+}
+
 int footer_export(const struct config *c, FILE *out)
 {
     int n = 0;
@@ -328,6 +377,14 @@ int footer_export(const struct config *c, FILE *out)
         const struct rule *r = &c->rules[i];
         char *key, *value;
         const char *why = NULL;
+        int cls = catch_all_class(r);
+        if (cls) {
+            int k = export_catch_all(r, cls, out);
+            if (k < 0)
+                return -1;
+            n += k;
+            continue;
+        }
         if (footer_rule(r, &key, &value, &why) < 0) {
             if (why && strcmp(why, "source is not mta or any") != 0
                 && strcmp(why, "an own decision, not an explanation") != 0)

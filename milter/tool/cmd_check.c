@@ -3,6 +3,8 @@
  * every include, checks it against the code taxonomy and prints every
  * finding as FILE:LINE: error|warning: message [id], sorted by file and
  * line.  Exit 0 when clean, 1 on errors (or on warnings with --strict).
+ * -v lists the files read and their rules in the order they are tried,
+ * and the files `exclude` left out.
  */
 #include <stdio.h>
 #include <string.h>
@@ -33,10 +35,29 @@ void print_diags(const struct diag_list *dl, const char *indent)
     }
 }
 
+/* The files and rules of cfg in evaluation order (reword check -v). */
+static void print_sources(const struct config *cfg)
+{
+    printf("# rules in the order they are tried (first match wins):\n");
+    for (size_t i = 0; i < cfg->nsources; i++) {
+        const struct config_source *s = &cfg->sources[i];
+        if (s->excluded_by) {
+            printf("# %*s%s: left out (exclude \"%s\")\n", 2 * s->depth, "", s->path,
+                   s->excluded_by);
+            continue;
+        }
+        printf("# %*s%s: %zu rule%s\n", 2 * s->depth, "", s->path, s->nrules,
+               s->nrules == 1 ? "" : "s");
+        for (size_t k = s->first_rule; k < s->first_rule + s->nrules && k < cfg->nrules; k++)
+            printf("#   %*s%zu %s (line %d)\n", 2 * s->depth, "", k + 1, cfg->rules[k].name,
+                   cfg->rules[k].line);
+    }
+}
+
 int cmd_check(int argc, char **argv)
 {
     const char *path = DEFAULT_CONFIG;
-    int strict = 0, quiet = 0;
+    int strict = 0, quiet = 0, verbose = 0;
     for (int i = 1; i < argc; i++) {
         if ((strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) && i + 1 < argc)
             path = argv[++i];
@@ -44,8 +65,10 @@ int cmd_check(int argc, char **argv)
             strict = 1;
         else if (strcmp(argv[i], "-q") == 0 || strcmp(argv[i], "--quiet") == 0)
             quiet = 1;
+        else if (strcmp(argv[i], "-v") == 0 || strcmp(argv[i], "--verbose") == 0)
+            verbose = 1;
         else {
-            fprintf(stderr, "usage: reword check [-c FILE] [--strict] [-q]\n");
+            fprintf(stderr, "usage: reword check [-c FILE] [--strict] [-q] [-v]\n");
             return 2;
         }
     }
@@ -56,6 +79,8 @@ int cmd_check(int argc, char **argv)
         footer_check(cfg, &dl);     /* rules that also explain Postfix's own replies */
     diag_sort(&dl);
     print_diags(&dl, "");
+    if (cfg && verbose)
+        print_sources(cfg);
     size_t errors = diag_count(&dl, DIAG_ERROR);
     size_t warnings = diag_count(&dl, DIAG_WARNING);
     if (!quiet)

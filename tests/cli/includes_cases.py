@@ -170,6 +170,27 @@ if os.geteuid() == 0 and os.path.exists(DAEMON):
 else:
     print("# skipped: the run-as user checks need root and a built milter-reword")
 
+# --- exclude and check -v: which packs are read, in what order ---
+d, main = lab("exclude")
+with open(os.path.join(d, "rules.d", "b.conf"), "w") as f:
+    f.write('rules = ( { name = "b"; when = { code = 552; }; } );\n')
+rc, out = run("check", "-v", "-c", main)
+la, lb = out.find("rules.d/a.conf: 1 rule"), out.find("rules.d/b.conf: 1 rule")
+check("check -v lists every file with its rule count, in evaluation order",
+      rc == 0 and out.find("main.conf: 1 rule") < la < lb and la > 0, out)
+check("check -v lists the rules", has(out, "1 own (line 2)") and has(out, "3 b (line 1)"), out)
+with open(main, "a") as f:
+    f.write('exclude = [ "b.conf" ];\n')
+rc, out = run("check", "-v", "-c", main)
+check("exclude leaves a pack out, and -v says so",
+      rc == 0 and has(out, "rules.d/b.conf: left out (exclude \"b.conf\")") and not has(out, " b (line"), out)
+rc, out = run("explain", "--json", "-c", main, "552 5.2.2 mailbox full")
+check("an excluded pack's rules do not fire", rc == 0 and '"rule":null' in out, out)
+with open(os.path.join(d, "rules.d", "a.conf"), "a") as f:
+    f.write('exclude = [ "x" ];\n')
+rc, out = run("check", "-c", main)
+check("exclude in an included file: unknown-key warning", has(out, "[unknown-key]", "exclude"), out)
+
 shutil.rmtree(base, ignore_errors=True)
 print(f"{passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)

@@ -95,9 +95,27 @@ rc, objs, _ = explain("451 4.7.1 Service unavailable - try again later")
 o = objs[0] if objs else {}
 check("Postfix milter tempfail default rewritten", (o.get("rewritten") or "").startswith("451 4.7.1 ")
       and o.get("rule"), str(o))
+# the catch-all (conf/rules.d/90-catch-all.conf)
+rc, objs, _ = explain("550 5.2.1 zqx frobnitz wibble")
+o = objs[0] if objs else {}
+rw = (o.get("rewritten") or "").split("\n")
+check("catch-all: a registered code no rule knows keeps codes and text, gains the code's explanation",
+      o.get("rule") == "catch-all-permanent" and len(rw) == 2 and rw[0] == "550-5.2.1 zqx frobnitz wibble"
+      and rw[1].startswith("550 5.2.1 ") and len(rw[1]) > 40, str(o))
+rc, objs, _ = explain("451 zqx frobnitz wibble")
+o = objs[0] if objs else {}
+rw = (o.get("rewritten") or "").split("\n")
+check("catch-all: nothing to go on gets X.0.0 and the class's explanation",
+      o.get("rule") == "catch-all-temporary" and rw[0] == "451-4.0.0 zqx frobnitz wibble"
+      and rw[-1].startswith("451 4.0.0 "), str(o))
+nocatch = write("nocatch.conf", 'include = [ "%s/conf/rules.d/*.conf" ];\nexclude = [ "90-catch-all.conf" ];\n' % SRCDIR)
+rc, out, _ = run("explain", "--json", "-c", nocatch, "550 5.2.1 zqx frobnitz wibble")
+o = json.loads(out.splitlines()[0]) if out.strip() else {}
+check("catch-all off with exclude: the reply passes as it is", o.get("rule") is None
+      and o.get("rewritten") == "550 5.2.1 zqx frobnitz wibble", out)
 rc, objs, _ = explain("550 4.7.1 mixed up")
 o = objs[0] if objs else {}
-check("class-mismatched reply comes out class-matched", (o.get("rewritten") or "").startswith("550 5."), str(o))
+check("class-mismatched reply comes out class-matched", all(l[:6] in ("550 5.", "550-5.") for l in (o.get("rewritten") or "x").split("\n")), str(o))
 own = write("own.conf", """rules = (
   { name = "self-only"; when = { source = "self"; stage = "rcpt"; code = "550"; }; reply = { text = "self rewrite"; }; }
 );
