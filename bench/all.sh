@@ -25,7 +25,11 @@ for part in $ONLY; do
     case $part in
     rules)
         echo "== rule engine (median per reply, min..max over 31 rounds)"
-        "$B/bench/bench_rules" || rc=1 ;;
+        "$B/bench/bench_rules" || rc=1
+        echo "== shipped rule packs on the corpus of real texts"
+        "$B/bench/bench_rules" --shipped "$SRCDIR/conf/milter-reword.conf" \
+            "$SRCDIR"/tests/data/corpus/*.tsv || rc=1
+        python3 "$SRCDIR/tests/cli/corpus_cases.py" "$B/reword" "$SRCDIR" --report || rc=1 ;;
     e2e)
         if [ "$(id -u)" -ne 0 ]; then
             echo "== end to end: SKIP (needs root for a private Postfix)"

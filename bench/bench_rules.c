@@ -5,6 +5,8 @@
  * basic code (spread over the common 4xx/5xx codes), some an enhanced code,
  * a stage and a case-insensitive text pattern; the replies evaluated match
  * the last rule of their code, or none, so the engine does its full work.
+ * `--shipped CONF CORPUS.tsv...`: the shipped configuration's load time
+ * and its median per reply over the corpus of real texts.
  * Prints figures; asserts nothing about speed.  With BENCH_RESULTS set,
  * also appends them to that file in bench/lib.sh's format for the summary
  * table of `make bench`.
@@ -161,9 +163,101 @@ static void bench(size_t n)
     free(text);
 }
 
+/* The shipped configuration (every pack) on the corpus of real texts:
+   its load time and the median over the corpus replies of the time one
+   evaluation takes (each reply timed over many evaluations). */
+static void bench_shipped(const char *conf, char **files, int nfiles)
+{
+    double t[LOADS];
+    struct config *c = NULL;
+    struct diag_list dl;
+    diag_init(&dl);
+    for (int i = 0; i < LOADS; i++) {
+        if (c)
+            config_unref(c);
+        diag_free(&dl);
+        diag_init(&dl);
+        double t0 = now_ns();
+        c = config_load(conf, &dl);
+        t[i] = (now_ns() - t0) / 1e6;
+        if (c == NULL) {
+            fprintf(stderr, "bench: %s does not load\n", conf);
+            exit(1);
+        }
+    }
+    qsort(t, LOADS, sizeof t[0], cmp_double);
+    size_t cap = 0, n = 0;
+    char **replies = NULL;
+    for (int fi = 0; fi < nfiles; fi++) {
+        FILE *f = fopen(files[fi], "r");
+        if (f == NULL)
+            continue;
+        char line[8192];
+        int first = 1;
+        while (fgets(line, sizeof line, f)) {
+            if (first || line[0] == '#') {
+                first = 0;
+                continue;
+            }
+            char *col = line;
+            for (int k = 0; k < 3 && col; k++)
+                col = strchr(col, '\t') ? strchr(col, '\t') + 1 : NULL;
+            char *end = col ? strchr(col, '\t') : NULL;
+            if (end == NULL)
+                continue;
+            *end = '\0';
+            if (n == cap) {
+                cap = cap ? cap * 2 : 256;
+                replies = realloc(replies, cap * sizeof *replies);
+                if (replies == NULL)
+                    exit(1);
+            }
+            replies[n++] = strdup(col);
+        }
+        fclose(f);
+    }
+    double *per = calloc(n ? n : 1, sizeof *per);
+    size_t iters = 2000;
+    for (size_t i = 0; i < n && per; i++) {
+        struct reply r;
+        reply_init(&r);
+        reply_parse(replies[i], &r, NULL);
+        struct event ev = { .stage = STAGE_RCPT, .source = "mta", .orig = &r, .facts = NULL };
+        double s0 = now_ns();
+        for (size_t it = 0; it < iters; it++) {
+            struct decision d;
+            decision_init(&d);
+            engine_eval(c, &ev, &d);
+            decision_free(&d);
+        }
+        per[i] = (now_ns() - s0) / iters / 1000.0;
+        reply_free(&r);
+    }
+    qsort(per, n, sizeof *per, cmp_double);
+    double med = n ? per[n / 2] : 0, lo = n ? per[0] : 0, hi = n ? per[n - 1] : 0;
+    double p90 = n ? per[n * 9 / 10] : 0;
+    printf("shipped config: %zu rules, load %.2f ms [%.2f..%.2f]; %zu corpus replies: "
+           "eval median %.3f us, p90 %.3f us [%.3f..%.3f]\n",
+           c->nrules, t[LOADS / 2], t[0], t[LOADS - 1], n, med, p90, lo, hi);
+    record("load-shipped", "load the shipped configuration (every pack)", "ms", LOADS,
+           t[LOADS / 2], t[0], t[LOADS - 1], "median<=20");
+    record("eval-corpus", "eval, shipped config, corpus replies (median of replies)", "us",
+           (int)n, med, lo, hi, "median<=2");
+    for (size_t i = 0; i < n; i++)
+        free(replies[i]);
+    free(replies);
+    free(per);
+    config_unref(c);
+    diag_free(&dl);
+}
+
 int main(int argc, char **argv)
 {
     size_t sizes[] = { 10, 100, 1000, 10000 };
+    if (argc > 2 && strcmp(argv[1], "--shipped") == 0) {
+        bench_shipped(argv[2], argv + 3, argc - 3);
+        return 0;
+    }
     if (argc > 1) {
         bench((size_t)strtoul(argv[1], NULL, 10));
         return 0;

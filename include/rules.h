@@ -53,6 +53,8 @@ int pattern_match(const struct pattern *p, const char *subject);
 /* The same, first checking the pattern's literal against the subject's
    prefilter signature (NULL: no check); same result, fewer regex calls. */
 struct prefilter_sig;
+/* p's literal signature into *sig; 0 (and *sig all zero) when it has none. */
+int pattern_sig(const struct pattern *p, struct prefilter_sig *sig);
 int pattern_match_sig(const struct pattern *p, const char *subject,
                       const struct prefilter_sig *subject_sig);
 const char *pattern_source(const struct pattern *p);
@@ -160,6 +162,8 @@ struct config {
     size_t nupstreams;
     size_t nheader_conds;           /* header conditions of all rules (numbered by .bit) */
     struct rule_index *index;       /* candidate lists (rule_index.h); NULL: scan all */
+    struct prefilter_sig *text_sigs;  /* per rule, its text pattern's literal (prefilter.h;
+                                         all zero: none); NULL: no prefilter */
 };
 
 /*

@@ -31,6 +31,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "prefilter.h"
 #include "rule_index.h"
 #include "config_int.h"
 #include "rules.h"
@@ -691,6 +692,7 @@ static void config_free(struct config *c)
     free(c->jsonl);
     free_upstreams(c);
     rule_index_free(c->index);
+    free(c->text_sigs);
     free(c);
 }
 
@@ -748,6 +750,11 @@ static struct config *load(const char *path, const char *text, struct diag_list 
         return NULL;
     }
     c->index = rule_index_build(c->rules, c->nrules);   /* NULL (no memory): engine scans all */
+    /* the text literals side by side: the engine's loop skips a rule on
+       one AND without touching the rule itself */
+    c->text_sigs = calloc(c->nrules ? c->nrules : 1, sizeof *c->text_sigs);
+    for (size_t i = 0; c->text_sigs && i < c->nrules; i++)
+        pattern_sig(c->rules[i].when.text, &c->text_sigs[i]);
     return c;
 }
 

@@ -668,6 +668,8 @@ static int eval(const struct config *c, const struct event *ev, struct decision 
     long li;
     while (rc == 0 && (li = candidates_next(&k)) >= 0) {
         size_t i = (size_t)li;
+        if (osig && c->text_sigs && !prefilter_may_match(&c->text_sigs[i], osig))
+            continue;
         const struct rule *r = &c->rules[i];
         if (!rule_applies(r, ev))
             continue;

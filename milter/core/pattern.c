@@ -128,6 +128,15 @@ static pcre2_match_data *thread_match_data(void)
     return thread_md = md;
 }
 
+int pattern_sig(const struct pattern *p, struct prefilter_sig *sig)
+{
+    memset(sig, 0, sizeof *sig);
+    if (p == NULL || !p->has_sig)
+        return 0;
+    *sig = p->sig;
+    return 1;
+}
+
 int pattern_match_sig(const struct pattern *p, const char *subject,
                       const struct prefilter_sig *subject_sig)
 {

@@ -11,6 +11,10 @@
  *  - reply, any:    the other rewrite/log rules (no code condition, or a
  *                   value outside those ranges, left to the full match).
  * A reply event with basic code N visits any + code N + class N/100.
+ * Those are merged once at build time (one list per class, and one per
+ * code that has rules of its own), so an event walks a single array: with
+ * hundreds of pack rules, a three-way merge per event cost more than the
+ * rules it skipped.
  */
 #include <stdlib.h>
 
@@ -28,7 +32,32 @@ struct rule_index {
     struct idx_list reply_any;
     struct idx_list reply_class[CLASS_MAX + 1];
     struct idx_list reply_code[CODE_MAX + 1];
+    struct idx_list merged_class[CLASS_MAX + 1];    /* any + class */
+    struct idx_list merged_code[CODE_MAX + 1];      /* any + class + code, if code has rules */
 };
+
+/* out = the union of up to three lists in rule order; -1 on no memory. */
+static int merge(struct idx_list *out, const struct idx_list *a, const struct idx_list *b,
+                 const struct idx_list *c)
+{
+    size_t n = a->n + b->n + (c ? c->n : 0), ia = 0, ib = 0, ic = 0, k = 0;
+    out->v = malloc((n ? n : 1) * sizeof *out->v);
+    if (out->v == NULL)
+        return -1;
+    while (k < n) {
+        uint32_t va = ia < a->n ? a->v[ia] : UINT32_MAX;
+        uint32_t vb = ib < b->n ? b->v[ib] : UINT32_MAX;
+        uint32_t vc = c && ic < c->n ? c->v[ic] : UINT32_MAX;
+        if (va <= vb && va <= vc)
+            out->v[k++] = a->v[ia++];
+        else if (vb <= vc)
+            out->v[k++] = b->v[ib++];
+        else
+            out->v[k++] = c->v[ic++];
+    }
+    out->n = out->cap = n;
+    return 0;
+}
 
 static int push(struct idx_list *l, size_t i)
 {
@@ -72,6 +101,18 @@ struct rule_index *rule_index_build(const struct rule *rules, size_t n)
             rule_index_free(x);
             return NULL;
         }
+    for (int k = 0; k <= CLASS_MAX; k++)
+        if (merge(&x->merged_class[k], &x->reply_any, &x->reply_class[k], NULL) < 0) {
+            rule_index_free(x);
+            return NULL;
+        }
+    for (int k = CODE_MIN; k <= CODE_MAX; k++)
+        if (x->reply_code[k].n > 0
+            && merge(&x->merged_code[k], &x->reply_any, &x->reply_class[k / 100],
+                     &x->reply_code[k]) < 0) {
+            rule_index_free(x);
+            return NULL;
+        }
     return x;
 }
 
@@ -81,10 +122,14 @@ void rule_index_free(struct rule_index *x)
         return;
     free(x->policy.v);
     free(x->reply_any.v);
-    for (int k = 0; k <= CLASS_MAX; k++)
+    for (int k = 0; k <= CLASS_MAX; k++) {
         free(x->reply_class[k].v);
-    for (int k = 0; k <= CODE_MAX; k++)
+        free(x->merged_class[k].v);
+    }
+    for (int k = 0; k <= CODE_MAX; k++) {
         free(x->reply_code[k].v);
+        free(x->merged_code[k].v);
+    }
     free(x);
 }
 
@@ -101,15 +146,22 @@ void rule_cursor_init(struct rule_cursor *c, const struct rule_index *x, const s
         use(c, 0, &x->policy);
         return;
     }
-    use(c, 0, &x->reply_any);
     if (orig->code >= CODE_MIN && orig->code <= CODE_MAX) {
-        use(c, 1, &x->reply_code[orig->code]);
-        use(c, 2, &x->reply_class[reply_code_class(orig->code)]);
-    }
+        int cls = reply_code_class(orig->code);
+        if (x->merged_code[orig->code].v)
+            use(c, 0, &x->merged_code[orig->code]);
+        else if (cls >= 0 && cls <= CLASS_MAX)
+            use(c, 0, &x->merged_class[cls]);
+        else
+            use(c, 0, &x->reply_any);
+    } else
+        use(c, 0, &x->reply_any);
 }
 
 long rule_cursor_next(struct rule_cursor *c)
 {
+    if (c->n[1] == 0 && c->n[2] == 0)           /* always so since the lists are merged */
+        return c->at[0] < c->n[0] ? (long)c->v[0][c->at[0]++] : -1;
     int best = -1;
     for (int k = 0; k < 3; k++)
         if (c->at[k] < c->n[k] && (best < 0 || c->v[k][c->at[k]] < c->v[best][c->at[best]]))
