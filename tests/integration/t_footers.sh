@@ -2,8 +2,13 @@
 # t_footers.sh - Postfix's own rejections explained: `reword postfix-footers`
 # turns the rules into a pcre table for smtpd_reject_footer_maps; postmap -q
 # finds the right footer for real Postfix texts, and a real Postfix
-# instance sends its own RCPT rejections ("User unknown in local recipient
-# table", "Relay access denied") to the SMTP client with the footer line.
+# instance sends its own rejections to the SMTP client with the footer line:
+# from smtpd's restrictions ("User unknown in local recipient table", "Relay
+# access denied"), its protocol checks ("Error: need MAIL command") and
+# cleanup's header_checks ("Message content rejected"); every Postfix text of
+# the corpus (tests/data/corpus/postfix.tsv) has a footer in the exported
+# table, the one the milter's rule gives, and a text no pack knows gets the
+# catch-all's explanation of its code.
 . "$(dirname "$0")/lib.sh"
 
 REWORD=$B/reword
@@ -30,8 +35,45 @@ assert_match "$(q '550 5.1.1 <x@v.test>: Recipient address rejected: User unknow
 assert_match "$(q '554 5.7.1 <x@elsewhere.example>: Relay access denied')" 'pass on mail' "postmap: relay access denied"
 assert_match "$(q '550 5.7.1 Command rejected')" 'mail filter' "postmap: milter default reject"
 assert_eq "$(q '250 2.0.0 Ok: queued as 123')" "" "postmap: no footer for a success"
+assert_match "$(q '550 5.2.1 zqx frobnitz wibble')" '.{40,}' "postmap: catch-all footer for a registered code no pack knows"
+assert_eq "$(q '550 5.2.1 zqx frobnitz wibble')" "$(q '551 5.2.1 other words')" \
+    "postmap: the catch-all footer depends on the enhanced code, not the text"
+
+# every Postfix text of the corpus: a footer, and the one its rule gives
+# (the rule's text without " (%{text})", as the original is the line above)
+CORPUS=$SRCDIR/tests/data/corpus/postfix.tsv
+awk -F'\t' 'NR > 1 && $1 == "Postfix" && $0 !~ /^#/ { print $4 }' "$CORPUS" >"$LAB/pf_texts"
+total=$(wc -l <"$LAB/pf_texts")
+postmap -c "$PF_ETC" -q - "pcre:$TABLE" <"$LAB/pf_texts" >"$LAB/pf_found"
+found=$(cut -f1 "$LAB/pf_found" | sort -u | wc -l)
+echo "# Postfix corpus texts with a footer: $found of $total"
+assert_true "corpus: at least 200 Postfix texts to look up" test "$total" -ge 200
+assert_eq "$found" "$(sort -u "$LAB/pf_texts" | wc -l)" "postmap -q: every Postfix corpus text has a footer"
+"$REWORD" explain --json -c "$CONF" - <"$LAB/pf_texts" | python3 -c '
+import json, re, sys
+found = {}
+for l in open(sys.argv[1], encoding="utf-8"):
+    k, _, v = l.rstrip("\n").partition("\t")
+    found.setdefault(k, v)
+same = differ = 0
+for l in sys.stdin:
+    j = json.loads(l)
+    lines = [re.sub(r"^\d{3}[ -]\d\.\d+\.\d+ ", "", x) for x in j["rewritten"].split("\n")]
+    last = [x for x in lines if not x.startswith("More information: ")][-1]
+    want = last.split(" (")[0].split("<")[0].rstrip(". ")   # %{rcpt}: empty offline
+    got = found.get(j["input"], "")
+    if want[:60] and got.startswith(want[:60]):
+        same += 1
+    else:
+        differ += 1
+        print("# differs:", j["input"], "|", want[:60], "|", got[:60])
+print(same, differ)' "$LAB/pf_found" >"$LAB/pf_same"
+assert_eq "$(tail -n 1 "$LAB/pf_same")" "$total 0" "every footer is the explanation the milter gives for that text"
+grep '^# differs' "$LAB/pf_same" | head -n 5
 
 pf_conf "smtpd_reject_footer_maps = pcre:$TABLE"
+printf '/^Subject: .*forbidden words/ REJECT\n' >"$PF_ETC/header_checks"
+pf_conf "header_checks = regexp:$PF_ETC/header_checks"
 pf_start
 assert_eq "$(smtp_rcpt_reply sender@example.org nobody@local.test)" \
     "$(printf '%s\n%s' '550-5.1.1 <nobody@local.test>: Recipient address rejected: User unknown in local recipient table' \
@@ -41,6 +83,13 @@ reply=$(smtp_rcpt_reply sender@example.org x@elsewhere.example)
 assert_match "$(head -n 1 <<<"$reply")" '^554-5\.7\.1 <x@elsewhere\.example>: Relay access denied$' "relay denied first line unchanged"
 assert_match "$(tail -n 1 <<<"$reply")" '^554 5\.7\.1 This server does not pass on mail' "relay denied gets the footer"
 assert_eq "$(smtp_rcpt_reply sender@example.org alice@local.test)" "250 2.1.5 Ok" "accepted recipients have no footer"
+smtp_chat "EHLO client.example" "RCPT TO:<alice@local.test>" QUIT >/dev/null
+reply=$(smtp_replies RCPT)
+assert_match "$(head -n 1 <<<"$reply")" '^503-5\.5\.1 Error: need MAIL command$' "protocol: RCPT before MAIL, first line unchanged"
+assert_match "$(tail -n 1 <<<"$reply")" '^503 5\.5\.1 .{30,}' "protocol: RCPT before MAIL gets the footer"
+reply=$(smtp_data_reply sender@example.org alice@local.test --header "Subject: forbidden words")
+assert_match "$(head -n 1 <<<"$reply")" '^550-5\.7\.1 [Mm]essage content rejected$' "cleanup: header_checks REJECT, first line unchanged"
+assert_match "$(tail -n 1 <<<"$reply")" '^550 5\.7\.1 .{30,}' "cleanup: header_checks REJECT gets the footer"
 assert_eq "$(pf_maillog_warnings)" "" "no warning: lines in Postfix's log"
 
 # A rule Postfix cannot serve is refused with a clear message.
