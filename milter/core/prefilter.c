@@ -43,6 +43,27 @@ void prefilter_sig_of(const char *s, size_t n, struct prefilter_sig *sig)
     }
 }
 
+/* Index just past the class that starts at re[i] == '[' ("[]a]", "[^]a]",
+   escapes and "[:alpha:]" inside; strlen when it is not closed). */
+static size_t skip_class(const char *re, size_t i)
+{
+    size_t j = i + 1;
+    if (re[j] == '^')
+        j++;
+    if (re[j] == ']')
+        j++;
+    for (; re[j] && re[j] != ']'; j++) {
+        if (re[j] == '\\' && re[j + 1])
+            j++;
+        else if (re[j] == '[' && re[j + 1] == ':') {
+            const char *e = strstr(re + j + 2, ":]");
+            if (e)
+                j = (size_t)(e - re) + 1;
+        }
+    }
+    return re[j] ? j + 1 : j;
+}
+
 /* Index just past the group that starts at re[i] == '(' (or strlen). */
 static size_t skip_group(const char *re, size_t i)
 {
@@ -51,21 +72,7 @@ static size_t skip_group(const char *re, size_t i)
         if (re[i] == '\\' && re[i + 1]) {
             i++;
         } else if (re[i] == '[') {
-            size_t j = i + 1;
-            if (re[j] == '^')
-                j++;
-            if (re[j] == ']')
-                j++;
-            for (; re[j] && re[j] != ']'; j++) {
-                if (re[j] == '\\' && re[j + 1])
-                    j++;
-                else if (re[j] == '[' && re[j + 1] == ':') {
-                    const char *e = strstr(re + j + 2, ":]");
-                    if (e)
-                        j = (size_t)(e - re) + 1;
-                }
-            }
-            i = re[j] ? j : j - 1;
+            i = skip_class(re, i) - 1;      /* the loop steps past the "]" */
         } else if (re[i] == '(') {
             depth++;
         } else if (re[i] == ')') {
@@ -172,21 +179,7 @@ size_t prefilter_literal(const char *re, int utf, char *out, size_t outlen)
             continue;
         } else if (c == '[') {
             END_RUN();
-            size_t k = i + 1;
-            if (re[k] == '^')
-                k++;
-            if (re[k] == ']')
-                k++;
-            for (; re[k] && re[k] != ']'; k++) {
-                if (re[k] == '\\' && re[k + 1])
-                    k++;
-                else if (re[k] == '[' && re[k + 1] == ':') {
-                    const char *e = strstr(re + k + 2, ":]");
-                    if (e)
-                        k = (size_t)(e - re) + 1;
-                }
-            }
-            i = re[k] ? k + 1 : k;
+            i = skip_class(re, i);
             i += quantifier_len(re, i);
             continue;
         } else if (c == '.' || c == '^' || c == '$' || c == ')') {
