@@ -37,9 +37,11 @@ EOC
 }
 # reload CONF_ARG : rewrite the config and SIGHUP the daemon; new sessions use it
 NRELOAD=0
+# counts from the lines logged so far: the worker logs "reloaded" once at
+# start too, so a count from 0 let every wait return before its reload
 reload() {
     write_conf "$@"
-    NRELOAD=$((NRELOAD + 1))
+    NRELOAD=$(( $(grep -c 'reloaded ' "$LAB/reword.log") + 1 ))
     kill -HUP "$RW_PID"
     lab_wait_for 10 _reloaded "$NRELOAD" || lab_die "reload $NRELOAD not logged"
 }
