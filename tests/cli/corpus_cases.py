@@ -6,7 +6,7 @@ URL), reply, accepted (comma-separated enhanced codes).  A row passes when
 `reword explain -c conf/milter-reword.conf` names a rule other than the
 catch-all, the rewritten reply keeps the basic code and its enhanced code
 is one of the accepted ones.  Also runs the fallback layers alone
-(75-reply-codes, 80-classifier, 90-catch-all) on the rows without an
+(85-reply-codes, 80-classifier, 90-catch-all) on the rows without an
 enhanced code: at least 55 % must come out right.  Prints the coverage
 per software; with
 --report only prints it (make bench) and exits 0.
@@ -91,7 +91,7 @@ for software in sorted(per):
     ok, n = per[software]
     print(f"#   {software:<24} {ok:4d} / {n:4d}  {100.0 * ok / n:5.1f} %")
 print(f"#   {'all':<24} {total_ok:4d} / {total:4d}  {100.0 * total_ok / max(total, 1):5.1f} %")
-# The fallback layers alone (75-reply-codes, 80-classifier, 90-catch-all)
+# The fallback layers alone (85-reply-codes, 80-classifier, 90-catch-all)
 # on the rows that carry no enhanced code or only X.0.0: how far the
 # classifier gets on texts of software no pack knows.
 import tempfile
@@ -99,7 +99,7 @@ vague = [(w, c) for w, c in data if not re.match(r"^\d{3}[ -]\d\.\d+\.\d+ ", c[3
          or re.match(r"^\d{3}[ -]\d\.0\.0 ", c[3])]
 rd = os.path.join(SRCDIR, "conf", "rules.d")
 with tempfile.NamedTemporaryFile("w", suffix=".conf", delete=False) as t:
-    t.write('include = [ "%s/75-reply-codes.conf", "%s/80-classifier.conf", "%s/90-catch-all.conf" ];\n'
+    t.write('include = [ "%s/80-classifier.conf", "%s/85-reply-codes.conf", "%s/90-catch-all.conf" ];\n'
             % (rd, rd, rd))
 p = subprocess.run([REWORD, "explain", "--json", "-c", t.name, "-"],
                    input="".join(c[3] + "\n" for _, c in vague), capture_output=True, text=True, timeout=300)
