@@ -1,6 +1,7 @@
 /*
  * strvec.h - a growable vector of malloc'd strings, the building block of
- * reply lines in the parser, the sanitizer and the engine.  Allocation
+ * reply lines in the parser, the sanitizer and the engine, and of the rule
+ * loader's string lists (exclude patterns, paths already checked).  Allocation
  * failure is sticky (`oom`), like struct strbuf: callers check once.
  */
 #ifndef REWORD_STRVEC_H

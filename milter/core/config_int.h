@@ -8,6 +8,7 @@
 #include <libconfig.h>
 
 #include "rules.h"
+#include "strvec.h"
 
 #define INCLUDE_MAX_DEPTH      8     /* nested includes; deeper is an include loop */
 #define SHADOW_CANDIDATES_MAX  1000  /* bounds the shadowed-rule check on huge files */
@@ -33,11 +34,9 @@ struct load_ctx {
     size_t nupstreams;
     char *stack[INCLUDE_MAX_DEPTH + 2];   /* real paths of the files being read */
     int depth;
-    char **exclude;             /* the main file's `exclude` patterns */
-    size_t nexclude;
-    size_t sources_cap, aux_exclude_cap;
-    char **perm_seen;           /* paths the permission check has looked at */
-    size_t nperm_seen, perm_seen_cap;
+    struct strvec exclude;      /* the main file's `exclude` patterns */
+    struct strvec perm_seen;    /* paths the permission check has looked at */
+    size_t sources_cap;
 };
 
 void ld_diag(struct load_ctx *x, const char *file, int line, const char *id,
@@ -76,7 +75,6 @@ enum perm_kind {
 };
 void ld_check_perms(struct load_ctx *x, const char *path, enum perm_kind kind,
                     const char *rep_file, int rep_line);
-void ld_free_perms(struct load_ctx *x);
 
 /* config_upstream.c: `upstreams` into cfg->upstreams (and names into x) */
 void read_upstreams(struct load_ctx *x, const config_setting_t *u);

@@ -326,13 +326,9 @@ static void collect_exclude(struct load_ctx *x, const config_setting_t *s, const
 {
     (void)s;
     (void)arg;
-    char *d = ld_strdup(x, v);
-    if (d == NULL || ld_grow(x, (void **)&x->exclude, &x->aux_exclude_cap, x->nexclude,
-                             sizeof *x->exclude) < 0) {
-        free(d);
-        return;
-    }
-    x->exclude[x->nexclude++] = d;
+    strvec_pushn(&x->exclude, v, strlen(v));
+    if (x->exclude.oom)
+        ld_diag(x, NULL, 0, "out-of-memory", DIAG_ERROR, "out of memory while loading");
 }
 
 /* The `exclude` pattern that leaves included file path out, or NULL: a
@@ -342,9 +338,9 @@ static const char *excluded_by(const struct load_ctx *x, const char *path)
 {
     const char *base = strrchr(path, '/');
     base = base ? base + 1 : path;
-    for (size_t i = 0; i < x->nexclude; i++)
-        if (fnmatch(x->exclude[i], strchr(x->exclude[i], '/') ? path : base, 0) == 0)
-            return x->exclude[i];
+    for (size_t i = 0; i < x->exclude.n; i++)
+        if (fnmatch(x->exclude.v[i], strchr(x->exclude.v[i], '/') ? path : base, 0) == 0)
+            return x->exclude.v[i];
     return NULL;
 }
 
@@ -740,10 +736,8 @@ static struct config *load(const char *path, const char *text, struct diag_list 
         free(x.upstreams[i]);
     free(x.upstreams);
     free(x.aux);
-    for (size_t i = 0; i < x.nexclude; i++)
-        free(x.exclude[i]);
-    free(x.exclude);
-    ld_free_perms(&x);
+    strvec_free(&x.exclude);
+    strvec_free(&x.perm_seen);
     diag_free(&local);
     if (failed) {
         config_free(c);

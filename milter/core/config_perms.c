@@ -38,16 +38,14 @@ static int group_only_owner(gid_t gid, uid_t uid)
 
 static int seen_before(struct load_ctx *x, const char *path)
 {
-    for (size_t i = 0; i < x->nperm_seen; i++)
-        if (strcmp(x->perm_seen[i], path) == 0)
+    for (size_t i = 0; i < x->perm_seen.n; i++)
+        if (strcmp(x->perm_seen.v[i], path) == 0)
             return 1;
-    char *d = strdup(path);
-    if (d == NULL || ld_grow(x, (void **)&x->perm_seen, &x->perm_seen_cap, x->nperm_seen,
-                             sizeof *x->perm_seen) < 0) {
-        free(d);
-        return 1;                       /* no memory: ld_grow reported it */
+    strvec_pushn(&x->perm_seen, path, strlen(path));
+    if (x->perm_seen.oom) {
+        ld_diag(x, NULL, 0, "out-of-memory", DIAG_ERROR, "out of memory while loading");
+        return 1;
     }
-    x->perm_seen[x->nperm_seen++] = d;
     return 0;
 }
 
@@ -94,13 +92,4 @@ void ld_check_perms(struct load_ctx *x, const char *path, enum perm_kind kind,
         ld_diag(x, rep_file, rep_line, "unsafe-permissions", DIAG_WARNING,
                 "%s %s belongs to user %s, who can change it (and so the rules); make root "
                 "its owner", what, path, user_name(st.st_uid, nbuf, sizeof nbuf));
-}
-
-void ld_free_perms(struct load_ctx *x)
-{
-    for (size_t i = 0; i < x->nperm_seen; i++)
-        free(x->perm_seen[i]);
-    free(x->perm_seen);
-    x->perm_seen = NULL;
-    x->nperm_seen = x->perm_seen_cap = 0;
 }
