@@ -23,11 +23,11 @@ struct rule_index;
 struct rule_index *rule_index_build(const struct rule *rules, size_t n);
 void rule_index_free(struct rule_index *x);
 
-/* Walks the candidates for one event in ascending rule order: the merge
-   of up to three sorted lists. */
+/* Walks the candidates for one event in ascending rule order (one list,
+   merged at build time). */
 struct rule_cursor {
-    const uint32_t *v[3];
-    size_t n[3], at[3];
+    const uint32_t *v;
+    size_t n, at;
 };
 /* orig NULL: a policy event (the milter's own decision). */
 void rule_cursor_init(struct rule_cursor *c, const struct rule_index *x, const struct reply *orig);

@@ -50,13 +50,10 @@ struct pattern *pattern_compile(const char *src, char *err, size_t errlen, size_
    -1 error (match limit exceeded, no memory).  Safe to call from many
    threads at once on the same pattern. */
 int pattern_match(const struct pattern *p, const char *subject);
-/* The same, first checking the pattern's literal against the subject's
-   prefilter signature (NULL: no check); same result, fewer regex calls. */
+/* p's literal signature (prefilter.h) into *sig; 0 (and *sig all zero,
+   which every subject passes) when it has none. */
 struct prefilter_sig;
-/* p's literal signature into *sig; 0 (and *sig all zero) when it has none. */
 int pattern_sig(const struct pattern *p, struct prefilter_sig *sig);
-int pattern_match_sig(const struct pattern *p, const char *subject,
-                      const struct prefilter_sig *subject_sig);
 const char *pattern_source(const struct pattern *p);
 void pattern_free(struct pattern *p);
 

@@ -320,12 +320,17 @@ static int pmatch(const struct pattern *p, const char *subject)
     return pattern_match(p, subject);
 }
 
+/* 0 when rule i cannot match: its text literal (prefilter.h) is not in the
+   reply whose signature is osig (NULL: no prefilter, every rule is tried). */
+static int may_match(const struct config *c, size_t i, const struct prefilter_sig *osig)
+{
+    return osig == NULL || c->text_sigs == NULL || prefilter_may_match(&c->text_sigs[i], osig);
+}
+
 /* Returns 1 when every condition of r holds for ev, 0 when one does not,
    -1 on a regex engine error.  otext: ev->orig's text joined (join_lines),
-   computed once per evaluation; NULL for a policy event.  osig: otext's
-   prefilter signature (NULL: every text pattern is run). */
-static int rule_matches(const struct rule *r, const struct event *ev, const char *otext,
-                        const struct prefilter_sig *osig)
+   computed once per evaluation; NULL for a policy event. */
+static int rule_matches(const struct rule *r, const struct event *ev, const char *otext)
 {
     const struct rule_match *m = &r->when;
     const struct reply *o = ev->orig;
@@ -356,7 +361,7 @@ static int rule_matches(const struct rule *r, const struct event *ev, const char
                 || (m->enh_detail >= 0 && o->edetail != m->enh_detail))
                 return 0;
         }
-        if (m->text && (rc = pattern_match_sig(m->text, otext ? otext : "", osig)) <= 0)
+        if (m->text && (rc = pattern_match(m->text, otext ? otext : "")) <= 0)
             return rc;
     }
 
@@ -462,9 +467,9 @@ static int infer_enhanced(const struct config *c, size_t from, const struct even
 {
     for (size_t i = from; i < c->nrules; i++) {
         const struct rule *r = &c->rules[i];
-        if (r->reply.enhanced == NULL || !rule_applies(r, probe))
+        if (r->reply.enhanced == NULL || !rule_applies(r, probe) || !may_match(c, i, psig))
             continue;
-        int m = rule_matches(r, probe, ptext, psig);
+        int m = rule_matches(r, probe, ptext);
         if (m < 0)
             return -1;
         if (m && parse_enh(r->reply.enhanced, cls, subj, det) == 0)
@@ -668,12 +673,12 @@ static int eval(const struct config *c, const struct event *ev, struct decision 
     long li;
     while (rc == 0 && (li = candidates_next(&k)) >= 0) {
         size_t i = (size_t)li;
-        if (osig && c->text_sigs && !prefilter_may_match(&c->text_sigs[i], osig))
+        if (!may_match(c, i, osig))
             continue;
         const struct rule *r = &c->rules[i];
         if (!rule_applies(r, ev))
             continue;
-        int m = rule_matches(r, ev, otext, osig);
+        int m = rule_matches(r, ev, otext);
         if (m < 0)
             goto fail;
         if (m == 0)

@@ -137,14 +137,6 @@ int pattern_sig(const struct pattern *p, struct prefilter_sig *sig)
     return 1;
 }
 
-int pattern_match_sig(const struct pattern *p, const char *subject,
-                      const struct prefilter_sig *subject_sig)
-{
-    if (p && subject_sig && p->has_sig && !prefilter_may_match(&p->sig, subject_sig))
-        return 0;
-    return pattern_match(p, subject);
-}
-
 int pattern_match(const struct pattern *p, const char *subject)
 {
     if (p == NULL || subject == NULL)

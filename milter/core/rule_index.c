@@ -133,40 +133,25 @@ void rule_index_free(struct rule_index *x)
     free(x);
 }
 
-static void use(struct rule_cursor *c, int k, const struct idx_list *l)
+/* The one list an event walks. */
+static const struct idx_list *candidates_for(const struct rule_index *x, const struct reply *orig)
 {
-    c->v[k] = l->v;
-    c->n[k] = l->n;
+    if (orig == NULL)
+        return &x->policy;
+    if (orig->code < CODE_MIN || orig->code > CODE_MAX)
+        return &x->reply_any;
+    if (x->merged_code[orig->code].v)
+        return &x->merged_code[orig->code];
+    return &x->merged_class[reply_code_class(orig->code)];
 }
 
 void rule_cursor_init(struct rule_cursor *c, const struct rule_index *x, const struct reply *orig)
 {
-    *c = (struct rule_cursor){ 0 };
-    if (orig == NULL) {
-        use(c, 0, &x->policy);
-        return;
-    }
-    if (orig->code >= CODE_MIN && orig->code <= CODE_MAX) {
-        int cls = reply_code_class(orig->code);
-        if (x->merged_code[orig->code].v)
-            use(c, 0, &x->merged_code[orig->code]);
-        else if (cls >= 0 && cls <= CLASS_MAX)
-            use(c, 0, &x->merged_class[cls]);
-        else
-            use(c, 0, &x->reply_any);
-    } else
-        use(c, 0, &x->reply_any);
+    const struct idx_list *l = candidates_for(x, orig);
+    *c = (struct rule_cursor){ .v = l->v, .n = l->n, .at = 0 };
 }
 
 long rule_cursor_next(struct rule_cursor *c)
 {
-    if (c->n[1] == 0 && c->n[2] == 0)           /* always so since the lists are merged */
-        return c->at[0] < c->n[0] ? (long)c->v[0][c->at[0]++] : -1;
-    int best = -1;
-    for (int k = 0; k < 3; k++)
-        if (c->at[k] < c->n[k] && (best < 0 || c->v[k][c->at[k]] < c->v[best][c->at[best]]))
-            best = k;
-    if (best < 0)
-        return -1;
-    return (long)c->v[best][c->at[best]++];
+    return c->at < c->n ? (long)c->v[c->at++] : -1;
 }
