@@ -6,26 +6,16 @@ the basic and enhanced codes parsed from replies as real MTAs send them,
 the explanation for well-known replies, JSON fields, and exit statuses.
 """
 import json
-import subprocess
 import sys
 
+from clitest import check, finish
+import clitest
+
 REWORD = sys.argv[1]
-passed = failed = 0
-
-
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-        print(f"ok - {name}")
-    else:
-        failed += 1
-        print(f"not ok - {name} {detail}")
 
 
 def run(*args, stdin=None):
-    p = subprocess.run([REWORD, *args], input=stdin, capture_output=True, text=True, timeout=30)
-    return p.returncode, p.stdout, p.stderr
+    return clitest.run(REWORD, *args, stdin=stdin, timeout=30)
 
 
 def explain_json(reply):
@@ -123,8 +113,7 @@ def main():
     rc, out, _ = run("taxonomy")
     check("taxonomy text lists X.7.30", rc == 0 and "X.7.30" in out)
 
-    print(f"explain_cases: {passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return finish("explain_cases")
 
 
 if __name__ == "__main__":

@@ -2,28 +2,20 @@
 """CLI tests of rule files on disk: unreadable, missing, odd and unsafe (see includes.sh)."""
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 
+from clitest import check, finish
+import clitest
+
 REWORD, SRCDIR = sys.argv[1], sys.argv[2]
 DAEMON = os.path.join(os.path.dirname(REWORD), "milter-reword")
-passed = failed = 0
-
-
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-        print(f"ok - {name}")
-    else:
-        failed += 1
-        print(f"not ok - {name} {detail}")
 
 
 def run(*args, prog=REWORD):
-    p = subprocess.run([prog, *args], capture_output=True, text=True, errors="replace", timeout=60)
-    return p.returncode, p.stdout + p.stderr
+    """(exit status, stdout and stderr together)"""
+    rc, out, err = clitest.run(prog, *args)
+    return rc, out + err
 
 
 # a base every user may enter, so that "only root can read X" is about X
@@ -192,5 +184,4 @@ rc, out = run("check", "-c", main)
 check("exclude in an included file: unknown-key warning", has(out, "[unknown-key]", "exclude"), out)
 
 shutil.rmtree(base, ignore_errors=True)
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+sys.exit(finish("includes_cases"))

@@ -2,27 +2,17 @@
 """CLI tests for `reword check` and `reword explain -c` (see rules.sh)."""
 import json
 import os
-import subprocess
 import sys
 import tempfile
 
+from clitest import check, finish
+import clitest
+
 REWORD, SRCDIR = sys.argv[1], sys.argv[2]
-passed = failed = 0
-
-
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-        print(f"ok - {name}")
-    else:
-        failed += 1
-        print(f"not ok - {name} {detail}")
 
 
 def run(*args):
-    p = subprocess.run([REWORD, *args], capture_output=True, text=True, timeout=60)
-    return p.returncode, p.stdout, p.stderr
+    return clitest.run(REWORD, *args)
 
 
 tmp = tempfile.mkdtemp()
@@ -132,5 +122,4 @@ check("--stage mail does not match a rcpt rule", o["rule"] is None, out)
 rc, out, _ = run("explain", "-c", broken, "550 x")
 check("explain -c with a broken file exits 1", rc == 1)
 
-print(f"rules_cases: {passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+sys.exit(finish("rules_cases"))
