@@ -52,25 +52,32 @@ static void print_diags(const struct diag_list *dl, const char *path, FILE *f, i
     }
 }
 
-/* Loads path, prints the findings (all, or only the errors) to f and a
+/* Prints the findings of a load (all, or only the errors) to f and a
    summary line naming `as` (the user the load ran as) when given.
-   0 when the configuration is usable. */
+   0 when the configuration is usable (ok). */
+static int report_check(const struct diag_list *dl, int ok, const char *path, FILE *f,
+                        int errors_only, const char *as)
+{
+    print_diags(dl, path, f, errors_only);
+    if (!errors_only || !ok)
+        fprintf(stderr, "%s: %s%s%s (%zu errors, %zu warnings)\n", path, ok ? "OK" : "NOT usable",
+                as ? " as user " : "", as ? as : "",
+                diag_count(dl, DIAG_ERROR), diag_count(dl, DIAG_WARNING));
+    return ok ? 0 : 1;
+}
+
+/* Loads path and reports it (report_check). */
 static int check_config(const char *path, FILE *f, int errors_only, const char *as)
 {
     struct diag_list dl;
     diag_init(&dl);
     struct config *c = config_load(path, &dl);
     diag_sort(&dl);
-    print_diags(&dl, path, f, errors_only);
-    int ok = c != NULL;
-    if (!errors_only || !ok)
-        fprintf(stderr, "%s: %s%s%s (%zu errors, %zu warnings)\n", path, ok ? "OK" : "NOT usable",
-                as ? " as user " : "", as ? as : "",
-                diag_count(&dl, DIAG_ERROR), diag_count(&dl, DIAG_WARNING));
+    int rc = report_check(&dl, c != NULL, path, f, errors_only, as);
     if (c)
         config_unref(c);
     diag_free(&dl);
-    return ok ? 0 : 1;
+    return rc;
 }
 
 /* "unix:/p" or "local:/p" -> "/p"; NULL for network sockets. */
@@ -252,19 +259,15 @@ int main(int argc, char **argv)
     diag_sort(&dl);
     if (!check_only)
         print_diags(&dl, o.config_path, stderr, 0);
-    diag_free(&dl);
-    /* a copy: -n drops cfg before the check as that user */
-    static char *volatile user;
-    user = o.user ? strdup(o.user) : cfg && cfg->user ? strdup(cfg->user) : NULL;
+    const char *user = o.user ? o.user : cfg ? cfg->user : NULL;
     struct run_as ra;
-    if (resolve_user(user, &ra) < 0)
-        return 1;
+    int rc = resolve_user(user, &ra);
     int switch_user = ra.set && geteuid() == 0 && ra.uid != 0;
     if (check_only) {
-        if (cfg)
-            config_unref(cfg);
-        int rc;
-        if (switch_user)
+        /* -n: as the run-as user when root can switch, else this load's findings */
+        if (rc < 0)
+            rc = 1;
+        else if (switch_user)
             rc = check_as_user(o.config_path, &ra, user, 0) == 0 ? 0 : 1;
         else if (ra.set && ra.uid != geteuid() && o.user) {
             fprintf(stderr, DAEMON_NAME ": cannot check as user %s: only root can change "
@@ -274,10 +277,16 @@ int main(int argc, char **argv)
             if (ra.set && ra.uid != geteuid())
                 fprintf(stderr, DAEMON_NAME ": not checked as user %s: only root can change "
                         "users\n", user);
-            rc = check_config(o.config_path, stdout, 0, NULL);
+            rc = report_check(&dl, cfg != NULL, o.config_path, stdout, 0, NULL);
         }
+        if (cfg)
+            config_unref(cfg);
+        diag_free(&dl);
         return rc;
     }
+    diag_free(&dl);
+    if (rc < 0)
+        return 1;
     if (cfg == NULL) {
         fprintf(stderr, DAEMON_NAME ": %s has errors; not starting\n", o.config_path);
         return 1;
@@ -297,7 +306,7 @@ int main(int argc, char **argv)
     const char *path = socket_path(conn);
     reword_socket_is_unix = path != NULL;
     mode_t old_umask = umask(0177);      /* no window in which the socket is world-usable */
-    int rc = smfi_opensocket(1);
+    rc = smfi_opensocket(1);
     umask(old_umask);
     if (rc == MI_FAILURE) {
         fprintf(stderr, DAEMON_NAME ": cannot open socket %s\n", conn);
