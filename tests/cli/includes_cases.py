@@ -176,6 +176,11 @@ with open(main, "a") as f:
 rc, out = run("check", "-v", "-c", main)
 check("exclude leaves a pack out, and -v says so",
       rc == 0 and has(out, "rules.d/b.conf: left out (exclude \"b.conf\")") and not has(out, " b (line"), out)
+with open(os.path.join(d, "bad-exclude.conf"), "w") as f:
+    f.write('include = [ "rules.d/*.conf" ];\nexclude = 5;\n')
+rc, out = run("check", "-c", os.path.join(d, "bad-exclude.conf"))
+check("exclude of the wrong type: bad-type error at its line",
+      rc == 1 and has(out, "bad-exclude.conf:2:", "error:", "[bad-type]", "exclude"), out)
 rc, out = run("explain", "--json", "-c", main, "552 5.2.2 mailbox full")
 check("an excluded pack's rules do not fire", rc == 0 and '"rule":null' in out, out)
 with open(os.path.join(d, "rules.d", "a.conf"), "a") as f:

@@ -85,6 +85,25 @@ rc, objs, _ = explain("451 4.7.1 Service unavailable - try again later")
 o = objs[0] if objs else {}
 check("Postfix milter tempfail default rewritten", (o.get("rewritten") or "").startswith("451 4.7.1 ")
       and o.get("rule"), str(o))
+# when.enhanced with "none": one code pattern at most, each element checked
+enh = write("enh.conf", """rules = (
+  { name = "ok"; when = { enhanced = [ "none", "*.0.0" ]; }; },
+  { name = "two"; when = { enhanced = [ "none", "5.7.1", "5.1.1" ]; }; },
+  { name = "bad"; when = { enhanced = [ "none", "5.x.1" ]; }; },
+  { name = "num"; when = { enhanced = [ 5 ]; }; }
+);
+""")
+rc, out, _ = run("check", "-c", enh)
+check("enhanced list: a second code pattern is a bad-type error at its line",
+      rc == 1 and any(l.startswith(enh + ":3:") and "[bad-type]" in l and "one code pattern" in l
+                      for l in out.splitlines()), out)
+check("enhanced list: a malformed element is bad-enhanced-code at its line",
+      any(l.startswith(enh + ":4:") and "[bad-enhanced-code]" in l for l in out.splitlines()), out)
+check("enhanced list: a number is a bad-type error at its line",
+      any(l.startswith(enh + ":5:") and "[bad-type]" in l for l in out.splitlines()), out)
+check("enhanced list: the valid rule draws no diagnostic",
+      not any(l.startswith(enh + ":2:") for l in out.splitlines()), out)
+
 # the catch-all (conf/rules.d/90-catch-all.conf)
 rc, objs, _ = explain("550 5.2.1 zqx frobnitz wibble")
 o = objs[0] if objs else {}
