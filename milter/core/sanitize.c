@@ -58,6 +58,8 @@ size_t utf8_seq(const unsigned char *s, size_t n, uint32_t *cp)
 /* Length of the character starting at s[i] in already clean text (1 at worst). */
 static size_t char_len(const char *s, size_t n, size_t i)
 {
+    if ((unsigned char)s[i] < 0x80)
+        return 1;
     uint32_t cp;
     size_t l = utf8_seq((const unsigned char *)s + i, n - i, &cp);
     return l ? l : 1;
@@ -75,6 +77,11 @@ char *sanitize_text(const char *in, size_t maxlen)
     const unsigned char *s = (const unsigned char *)in;
     size_t o = 0;
     for (size_t i = 0; i < n && o < cap;) {
+        /* printable ASCII, the common case, is copied as it is */
+        if (s[i] >= 0x20 && s[i] < 0x7f) {
+            out[o++] = (char)s[i++];
+            continue;
+        }
         uint32_t cp;
         size_t l = utf8_seq(s + i, n - i, &cp);
         if (l == 0) {
@@ -135,6 +142,10 @@ static void split_line(const char *s, struct strvec *out, size_t room)
     size_t n = strlen(s), pos = 0;
     if (n == 0) {
         strvec_pushn(out, "", 0);
+        return;
+    }
+    if (reply_escaped_len(s, n) <= REPLY_MAX_LINE_LEN) {
+        strvec_pushn(out, s, n);   /* fits whole: no split to look for */
         return;
     }
     while (pos < n && out->n <= room && !out->oom) {
