@@ -541,6 +541,40 @@ static void parse_segment_enh(const char *s, struct first_info *fi, struct plist
     plist_push(out, 0, ' ', s, p, n);
 }
 
+/*
+ * qmail and the software built on it (vpopmail, chkuser, spamdyke, ...)
+ * write the enhanced code at the end of the text, "(#5.1.1)" or
+ * "(#5.1.1 - chkuser)", instead of after the basic code.  When the first
+ * line gave none, such a trailer on the last line, of the basic code's
+ * class, is taken as the reply's enhanced code; the text keeps it.
+ */
+static void read_trailer_code(struct first_info *fi, const struct plist *pl, int code)
+{
+    if (fi->tok.ok || fi->bad_token || code == 0 || pl->n == 0)
+        return;
+    const char *l = pl->v[pl->n - 1].text, *open = NULL;
+    for (const char *p = l; (p = strstr(p, "(#")) != NULL; p++)
+        open = p;
+    if (open == NULL)
+        return;
+    const char *close = strchr(open, ')');
+    if (close == NULL || strspn(close + 1, " .") != strlen(close + 1))
+        return;
+    size_t n = strcspn(open + 1, " )");
+    if (n >= sizeof fi->enh || (open[1 + n] == ' ' && strncmp(open + 1 + n, " - ", 3) != 0))
+        return;
+    char buf[sizeof fi->enh];
+    memcpy(buf, open + 1, n);
+    buf[n] = '\0';
+    struct enh_tok t;
+    if (!enh_scan(buf, n, 0, &t) || !t.ok || t.start + t.len != n || t.leading_zero
+        || t.cls != code / 100)
+        return;
+    fi->tok = t;
+    memcpy(fi->enh, buf + t.start, t.len);
+    fi->enh[t.len] = '\0';
+}
+
 /* ---- diagnostics found while reading ---- */
 
 static void check_lines(const struct plist *pl, struct diag_list *dl)
@@ -693,6 +727,7 @@ int reply_parse(const char *text, struct reply *r, struct diag_list *dl)
     struct plist pl = { 0 };
     struct first_info fi = { 0 };
     read_lines(&c, &sl, &fi, &pl);
+    read_trailer_code(&fi, &pl, c.first_code);
     int rc = -1;
     if (!sl.oom && !pl.oom && pl.n > 0 && fill_reply(r, c.first_code, &fi, &pl) == 0) {
         report_first(&fi, c.first_code, dl);

@@ -7,7 +7,7 @@ URL), reply, accepted (comma-separated enhanced codes).  A row passes when
 catch-all, the rewritten reply keeps the basic code and its enhanced code
 is one of the accepted ones.  Also runs the fallback layers alone
 (85-reply-codes, 80-classifier, 90-catch-all) on the rows without an
-enhanced code: at least 55 % must come out right.  Prints the coverage
+enhanced code: at least 70 % must get an accepted code.  Prints the coverage
 per software; with
 --report only prints it (make bench) and exits 0.
 """
@@ -97,25 +97,30 @@ print(f"#   {'all':<24} {total_ok:4d} / {total:4d}  {100.0 * total_ok / max(tota
 import tempfile
 vague = [(w, c) for w, c in data if not re.match(r"^\d{3}[ -]\d\.\d+\.\d+ ", c[3])
          or re.match(r"^\d{3}[ -]\d\.0\.0 ", c[3])]
-rd = os.path.join(SRCDIR, "conf", "rules.d")
+rd = os.path.abspath(os.path.join(SRCDIR, "conf", "rules.d"))
 with tempfile.NamedTemporaryFile("w", suffix=".conf", delete=False) as t:
     t.write('include = [ "%s/80-classifier.conf", "%s/85-reply-codes.conf", "%s/90-catch-all.conf" ];\n'
             % (rd, rd, rd))
 p = subprocess.run([REWORD, "explain", "--json", "-c", t.name, "-"],
                    input="".join(c[3] + "\n" for _, c in vague), capture_output=True, text=True, timeout=300)
 os.unlink(t.name)
-vok = 0
+# Right: the enhanced code sent is one the row accepts (a qmail-style
+# "(#5.1.1)" trailer gives the code itself, and the catch-all then keeps
+# it); specific: right and explained by a rule other than the catch-all.
+vok = vspec = 0
 for (_, c), l in zip(vague, p.stdout.splitlines()):
     j = json.loads(l)
     enh = (j.get("rewritten") or "").split("\n")[-1].split(" ")[1:2]
-    if j.get("rule") and j["rule"] not in CATCH_ALL and enh and enh[0] in [a.strip() for a in c[4].split(",")]:
+    if j.get("rule") and enh and enh[0] in [a.strip() for a in c[4].split(",")]:
         vok += 1
-print(f"# classifier alone on the {len(vague)} rows without an enhanced code: {vok} right "
-      f"({100.0 * vok / max(len(vague), 1):.1f} %)")
+        vspec += j["rule"] not in CATCH_ALL
+print(f"# fallback layers alone on the {len(vague)} rows without an enhanced code after the "
+      f"basic code: {vok} right ({100.0 * vok / max(len(vague), 1):.1f} %), {vspec} of them "
+      f"with a specific explanation ({100.0 * vspec / max(len(vague), 1):.1f} %)")
 if REPORT_ONLY:
     sys.exit(0)
-if vague and vok * 100 < 55 * len(vague):
-    problems.append(f"classifier alone: only {vok} of {len(vague)} code-less rows right (< 55 %)")
+if vague and vok * 100 < 70 * len(vague):
+    problems.append(f"classifier alone: only {vok} of {len(vague)} code-less rows right (< 70 %)")
     print(f"not ok - {problems[-1]}")
 for pr in problems:
     print(f"not ok - {pr}")
