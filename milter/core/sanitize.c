@@ -190,12 +190,29 @@ static int mark_truncated(struct strvec *lv)
     return 0;
 }
 
+/* 1 when s is printable ASCII only and fits one line escaped: what
+   sanitizing and splitting would leave unchanged. */
+static int line_is_clean(const char *s)
+{
+    size_t e = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p < 0x20 || *p >= 0x7f)
+            return 0;
+        e += *p == '%' ? 2 : 1;
+    }
+    return e <= REPLY_MAX_LINE_LEN;
+}
+
 int reply_sanitize(struct reply *r)
 {
     if (r == NULL)
         return -1;
+    size_t n = r->lines ? r->nlines : 0, clean = 0;
+    while (clean < n && r->lines[clean] && line_is_clean(r->lines[clean]))
+        clean++;
+    if (n > 0 && clean == n && n <= REPLY_MAX_LINES)
+        return 0;                       /* nothing to change: the common case */
     struct strvec lv = { 0 };
-    size_t n = r->lines ? r->nlines : 0;
     int dropped = 0;
     for (size_t i = 0; i < n && !lv.oom; i++) {
         if (lv.n >= REPLY_MAX_LINES) {
