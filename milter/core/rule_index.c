@@ -14,13 +14,18 @@
  * Those are merged once at build time (one list per class, and one per
  * code that has rules of its own), so an event walks a single array: with
  * hundreds of pack rules, a three-way merge per event cost more than the
- * rules it skipped.
+ * rules it skipped.  Each merged list exists three times, for the three
+ * kinds of reply an enhanced-code condition tells apart: none, X.0.0, and
+ * any other code; a rule is left out of the kinds it can never match
+ * (the classifier's enhanced = ["none", "*.0.0"] never matches 5.1.1, a
+ * rule for 5.7.* never a reply without a code).
  */
 #include <stdlib.h>
 
 #include "rule_index.h"
 
 enum { CODE_MIN = 100, CODE_MAX = 599, CLASS_MAX = 5 };
+enum { KIND_NONE, KIND_ZERO, KIND_CODED, NKINDS };     /* a reply's enhanced code */
 
 struct idx_list {
     uint32_t *v;
@@ -32,30 +37,58 @@ struct rule_index {
     struct idx_list reply_any;
     struct idx_list reply_class[CLASS_MAX + 1];
     struct idx_list reply_code[CODE_MAX + 1];
-    struct idx_list merged_class[CLASS_MAX + 1];    /* any + class */
-    struct idx_list merged_code[CODE_MAX + 1];      /* any + class + code, if code has rules */
+    struct idx_list merged_class[CLASS_MAX + 1][NKINDS];    /* any + class */
+    struct idx_list merged_code[CODE_MAX + 1][NKINDS];      /* any + class + code, if code
+                                                               has rules */
 };
 
-/* out = the union of up to three lists in rule order; -1 on no memory. */
+/* Bit (1 << KIND_*) of each kind of reply that rule match m can match. */
+static unsigned kinds_of(const struct rule_match *m)
+{
+    if (!m->has_enhanced && !m->enh_none)
+        return 7;
+    unsigned k = m->enh_none ? 1u << KIND_NONE : 0;
+    if (m->has_enhanced) {
+        int s = m->enh_subject, d = m->enh_detail;
+        if ((s == -1 || s == 0) && (d == -1 || d == 0))
+            k |= 1u << KIND_ZERO;
+        if (s != 0 || d != 0)
+            k |= 1u << KIND_CODED;
+    }
+    return k;
+}
+
+static int reply_kind(const struct reply *r)
+{
+    if (!r->has_enhanced)
+        return KIND_NONE;
+    return r->esubject == 0 && r->edetail == 0 ? KIND_ZERO : KIND_CODED;
+}
+
+/* out = the union of up to three lists in rule order, without the rules
+   that cannot match a reply of kind `kind`; -1 on no memory. */
 static int merge(struct idx_list *out, const struct idx_list *a, const struct idx_list *b,
-                 const struct idx_list *c)
+                 const struct idx_list *c, const struct rule *rules, int kind)
 {
     size_t n = a->n + b->n + (c ? c->n : 0), ia = 0, ib = 0, ic = 0, k = 0;
     out->v = malloc((n ? n : 1) * sizeof *out->v);
     if (out->v == NULL)
         return -1;
-    while (k < n) {
+    for (size_t taken = 0; taken < n; taken++) {
         uint32_t va = ia < a->n ? a->v[ia] : UINT32_MAX;
         uint32_t vb = ib < b->n ? b->v[ib] : UINT32_MAX;
         uint32_t vc = c && ic < c->n ? c->v[ic] : UINT32_MAX;
+        uint32_t v;
         if (va <= vb && va <= vc)
-            out->v[k++] = a->v[ia++];
+            v = a->v[ia++];
         else if (vb <= vc)
-            out->v[k++] = b->v[ib++];
+            v = b->v[ib++];
         else
-            out->v[k++] = c->v[ic++];
+            v = c->v[ic++];
+        if (kinds_of(&rules[v].when) >> kind & 1)
+            out->v[k++] = v;
     }
-    out->n = out->cap = n;
+    out->n = out->cap = k;
     return 0;
 }
 
@@ -101,18 +134,21 @@ struct rule_index *rule_index_build(const struct rule *rules, size_t n)
             rule_index_free(x);
             return NULL;
         }
-    for (int k = 0; k <= CLASS_MAX; k++)
-        if (merge(&x->merged_class[k], &x->reply_any, &x->reply_class[k], NULL) < 0) {
-            rule_index_free(x);
-            return NULL;
-        }
-    for (int k = CODE_MIN; k <= CODE_MAX; k++)
-        if (x->reply_code[k].n > 0
-            && merge(&x->merged_code[k], &x->reply_any, &x->reply_class[k / 100],
-                     &x->reply_code[k]) < 0) {
-            rule_index_free(x);
-            return NULL;
-        }
+    for (int kind = 0; kind < NKINDS; kind++) {
+        for (int k = 0; k <= CLASS_MAX; k++)
+            if (merge(&x->merged_class[k][kind], &x->reply_any, &x->reply_class[k], NULL,
+                      rules, kind) < 0) {
+                rule_index_free(x);
+                return NULL;
+            }
+        for (int k = CODE_MIN; k <= CODE_MAX; k++)
+            if (x->reply_code[k].n > 0
+                && merge(&x->merged_code[k][kind], &x->reply_any, &x->reply_class[k / 100],
+                         &x->reply_code[k], rules, kind) < 0) {
+                rule_index_free(x);
+                return NULL;
+            }
+    }
     return x;
 }
 
@@ -124,11 +160,13 @@ void rule_index_free(struct rule_index *x)
     free(x->reply_any.v);
     for (int k = 0; k <= CLASS_MAX; k++) {
         free(x->reply_class[k].v);
-        free(x->merged_class[k].v);
+        for (int kind = 0; kind < NKINDS; kind++)
+            free(x->merged_class[k][kind].v);
     }
     for (int k = 0; k <= CODE_MAX; k++) {
         free(x->reply_code[k].v);
-        free(x->merged_code[k].v);
+        for (int kind = 0; kind < NKINDS; kind++)
+            free(x->merged_code[k][kind].v);
     }
     free(x);
 }
@@ -140,18 +178,14 @@ static const struct idx_list *candidates_for(const struct rule_index *x, const s
         return &x->policy;
     if (orig->code < CODE_MIN || orig->code > CODE_MAX)
         return &x->reply_any;
-    if (x->merged_code[orig->code].v)
-        return &x->merged_code[orig->code];
-    return &x->merged_class[reply_code_class(orig->code)];
+    int kind = reply_kind(orig);
+    if (x->merged_code[orig->code][kind].v)
+        return &x->merged_code[orig->code][kind];
+    return &x->merged_class[reply_code_class(orig->code)][kind];
 }
 
 void rule_cursor_init(struct rule_cursor *c, const struct rule_index *x, const struct reply *orig)
 {
     const struct idx_list *l = candidates_for(x, orig);
     *c = (struct rule_cursor){ .v = l->v, .n = l->n, .at = 0 };
-}
-
-long rule_cursor_next(struct rule_cursor *c)
-{
-    return c->at < c->n ? (long)c->v[c->at++] : -1;
 }
