@@ -32,4 +32,38 @@ static inline int prefilter_may_match(const struct prefilter_sig *need,
             | (need->w[2] & ~have->w[2]) | (need->w[3] & ~have->w[3])) == 0;
 }
 
+/*
+ * The gate, for patterns the literal above cannot filter: a top-level
+ * alternation ("(?i)mailbox full|over quota|...") has no literal common
+ * to every match, but each branch has its own.  A pattern is gated when
+ * every branch holds an ASCII literal of at least 3 bytes; one 3-byte
+ * piece of each branch's literal (the rarest letters) goes into a
+ * hash table.  One pass over a reply's text marks every gated rule that
+ * has a piece in it; the others cannot match and are skipped.  Letters
+ * compare without case.  Patterns in UTF or extended mode are not gated.
+ */
+struct prefilter_gate;
+
+struct prefilter_gate *prefilter_gate_new(size_t nrules);
+/* Gates rule i by its text pattern re (NULL: none); 1 gated, 0 not, -1 no memory. */
+int prefilter_gate_add(struct prefilter_gate *g, size_t i, const char *re);
+/* Builds the table after the last add; -1 no memory (the gate is then unusable). */
+int prefilter_gate_finish(struct prefilter_gate *g);
+void prefilter_gate_free(struct prefilter_gate *g);
+/* Words of the candidate bitmap for g: (nrules + 63) / 64. */
+size_t prefilter_gate_words(const struct prefilter_gate *g);
+/* Number of gated rules. */
+size_t prefilter_gate_count(const struct prefilter_gate *g);
+/* Sets in cand (prefilter_gate_words long, cleared first) the bit of every
+   gated rule with a piece in text[0..n). */
+void prefilter_gate_scan(const struct prefilter_gate *g, const char *text, size_t n, uint64_t *cand);
+/* The bitmap of gated rules (prefilter_gate_words long). */
+const uint64_t *prefilter_gate_gated(const struct prefilter_gate *g);
+
+/* 1 when bit i is set in bitmap m. */
+static inline int prefilter_bit(const uint64_t *m, size_t i)
+{
+    return (int)(m[i / 64] >> (i % 64) & 1);
+}
+
 #endif

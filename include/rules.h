@@ -53,7 +53,11 @@ int pattern_match(const struct pattern *p, const char *subject);
 /* p's literal signature (prefilter.h) into *sig; 0 (and *sig all zero,
    which every subject passes) when it has none. */
 struct prefilter_sig;
+struct prefilter_gate;
 int pattern_sig(const struct pattern *p, struct prefilter_sig *sig);
+/* Gates rule i of g by p when p has no literal of its own but its
+   top-level branches do (prefilter.h): 1 gated, 0 not, -1 no memory. */
+int pattern_gate(const struct pattern *p, struct prefilter_gate *g, size_t i);
 const char *pattern_source(const struct pattern *p);
 void pattern_free(struct pattern *p);
 
@@ -161,6 +165,8 @@ struct config {
     struct rule_index *index;       /* candidate lists (rule_index.h); NULL: scan all */
     struct prefilter_sig *text_sigs;  /* per rule, its text pattern's literal (prefilter.h;
                                          all zero: none); NULL: no prefilter */
+    struct prefilter_gate *text_gate; /* the alternations' branch literals; NULL: none */
+    const uint64_t *text_gated;       /* its bitmap of gated rules (NULL with it) */
 };
 
 /*

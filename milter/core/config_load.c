@@ -689,7 +689,23 @@ static void config_free(struct config *c)
     free_upstreams(c);
     rule_index_free(c->index);
     free(c->text_sigs);
+    prefilter_gate_free(c->text_gate);
     free(c);
+}
+
+/* The gate for the rules whose text pattern is an alternation (prefilter.h);
+   NULL when no rule is gated or memory ran out (the engine then tries them all). */
+static struct prefilter_gate *build_text_gate(const struct config *c)
+{
+    struct prefilter_gate *g = prefilter_gate_new(c->nrules);
+    int bad = g == NULL;
+    for (size_t i = 0; !bad && i < c->nrules; i++)
+        bad = pattern_gate(c->rules[i].when.text, g, i) < 0;
+    if (bad || prefilter_gate_count(g) == 0 || prefilter_gate_finish(g) < 0) {
+        prefilter_gate_free(g);
+        return NULL;
+    }
+    return g;
 }
 
 static struct config *load(const char *path, const char *text, struct diag_list *dl)
@@ -749,6 +765,8 @@ static struct config *load(const char *path, const char *text, struct diag_list 
     c->text_sigs = calloc(c->nrules ? c->nrules : 1, sizeof *c->text_sigs);
     for (size_t i = 0; c->text_sigs && i < c->nrules; i++)
         pattern_sig(c->rules[i].when.text, &c->text_sigs[i]);
+    c->text_gate = build_text_gate(c);
+    c->text_gated = prefilter_gate_gated(c->text_gate);
     return c;
 }
 

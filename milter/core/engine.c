@@ -320,11 +320,57 @@ static int pmatch(const struct pattern *p, const char *subject)
     return pattern_match(p, subject);
 }
 
-/* 0 when rule i cannot match: its text literal (prefilter.h) is not in the
-   reply whose signature is osig (NULL: no prefilter, every rule is tried). */
-static int may_match(const struct config *c, size_t i, const struct prefilter_sig *osig)
+/* What the prefilters know of one reply's text (prefilter.h): its pair
+   signature, and the gate's candidates, scanned the first time a gated
+   rule comes up (a reply with an enhanced code seldom reaches one). */
+struct text_filter {
+    const char *text;
+    struct prefilter_sig sig;
+    uint64_t local[64], *cand;          /* cand: local, or malloc'd for many rules */
+    int scanned;                        /* -1: no memory, every gated rule is tried */
+};
+
+static void text_filter_init(struct text_filter *tf, const char *text)
 {
-    return osig == NULL || c->text_sigs == NULL || prefilter_may_match(&c->text_sigs[i], osig);
+    tf->text = text;
+    prefilter_sig_of(text, strlen(text), &tf->sig);
+    tf->cand = NULL;
+    tf->scanned = 0;
+}
+
+static void text_filter_free(struct text_filter *tf)
+{
+    if (tf && tf->cand != tf->local)
+        free(tf->cand);
+}
+
+/* The gate's candidates for tf's text, scanned on first use. */
+static const uint64_t *gate_candidates(const struct config *c, struct text_filter *tf)
+{
+    if (tf->scanned == 0) {
+        size_t w = prefilter_gate_words(c->text_gate);
+        tf->cand = w <= sizeof tf->local / sizeof tf->local[0] ? tf->local
+                                                               : malloc(w * sizeof *tf->cand);
+        tf->scanned = tf->cand ? 1 : -1;
+        if (tf->cand)
+            prefilter_gate_scan(c->text_gate, tf->text, strlen(tf->text), tf->cand);
+    }
+    return tf->scanned > 0 ? tf->cand : NULL;
+}
+
+/* 0 when rule i cannot match the reply of tf (NULL: no prefilter, every
+   rule is tried): its text literal is not in the text, or it is gated and
+   none of its branches' pieces is. */
+static inline int may_match(const struct config *c, size_t i, struct text_filter *tf)
+{
+    if (tf == NULL)
+        return 1;
+    if (c->text_sigs != NULL && !prefilter_may_match(&c->text_sigs[i], &tf->sig))
+        return 0;
+    if (c->text_gated == NULL || !prefilter_bit(c->text_gated, i))
+        return 1;                       /* not gated */
+    const uint64_t *cand = gate_candidates(c, tf);
+    return cand == NULL || prefilter_bit(cand, i);
 }
 
 /* Returns 1 when every condition of r holds for ev, 0 when one does not,
@@ -462,12 +508,12 @@ static const struct session_facts *facts_of(const struct event *ev)
  * when none does, -1 on a matching error.
  */
 static int infer_enhanced(const struct config *c, size_t from, const struct event *probe,
-                          const char *ptext, const struct prefilter_sig *psig,
+                          const char *ptext, struct text_filter *ptf,
                           int *cls, int *subj, int *det)
 {
     for (size_t i = from; i < c->nrules; i++) {
         const struct rule *r = &c->rules[i];
-        if (r->reply.enhanced == NULL || !rule_applies(r, probe) || !may_match(c, i, psig))
+        if (r->reply.enhanced == NULL || !rule_applies(r, probe) || !may_match(c, i, ptf))
             continue;
         int m = rule_matches(r, probe, ptext);
         if (m < 0)
@@ -511,7 +557,7 @@ static int infer_enhanced(const struct config *c, size_t from, const struct even
  *     at most 32 lines.
  */
 static int build_rule_reply(const struct config *c, size_t ri, const struct event *ev,
-                            const char *otext, const struct prefilter_sig *osig,
+                            const char *otext, struct text_filter *otf,
                             enum action act, struct reply *out)
 {
     const struct rule *r = &c->rules[ri];
@@ -561,7 +607,7 @@ static int build_rule_reply(const struct config *c, size_t ri, const struct even
     else if (cls == 4 || cls == 5) {
         int ec = 0, es = 0, ed = 0, got;
         if (orig) {
-            got = infer_enhanced(c, ri + 1, ev, otext, osig, &ec, &es, &ed);
+            got = infer_enhanced(c, ri + 1, ev, otext, otf, &ec, &es, &ed);
         } else {
             struct reply probe;
             char empty[1] = "";
@@ -661,11 +707,10 @@ static int eval(const struct config *c, const struct event *ev, struct decision 
         return -1;
     /* The unindexed scan runs every pattern: what the indexed and
        prefiltered evaluation is compared with. */
-    struct prefilter_sig sig;
-    const struct prefilter_sig *osig = NULL;
+    struct text_filter tfs, *otf = NULL;
     if (otext && use_index) {
-        prefilter_sig_of(otext, strlen(otext), &sig);
-        osig = &sig;
+        text_filter_init(&tfs, otext);
+        otf = &tfs;
     }
     struct candidates k;
     candidates_init(&k, c, ev, use_index);
@@ -673,7 +718,7 @@ static int eval(const struct config *c, const struct event *ev, struct decision 
     long li;
     while (rc == 0 && (li = candidates_next(&k)) >= 0) {
         size_t i = (size_t)li;
-        if (!may_match(c, i, osig))
+        if (!may_match(c, i, otf))
             continue;
         const struct rule *r = &c->rules[i];
         if (!rule_applies(r, ev))
@@ -691,7 +736,7 @@ static int eval(const struct config *c, const struct event *ev, struct decision 
         case ACTION_REWRITE:
         case ACTION_REJECT:
         case ACTION_TEMPFAIL:
-            if (build_rule_reply(c, i, ev, otext, osig, act, &d->reply) < 0)
+            if (build_rule_reply(c, i, ev, otext, otf, act, &d->reply) < 0)
                 goto fail;
             d->has_reply = 1;
             break;
@@ -712,9 +757,11 @@ static int eval(const struct config *c, const struct event *ev, struct decision 
             goto fail;
         d->has_reply = 1;
     }
+    text_filter_free(otf);
     free(otext);
     return rc;
 fail:
+    text_filter_free(otf);
     free(otext);
     decision_free(d);
     return -1;

@@ -33,6 +33,7 @@ struct pattern {
     char *src;
     int fast;                       /* JIT-compiled and not (*UTF): pcre2_jit_match */
     int has_sig;                    /* sig holds the literal every match contains */
+    int plain;                      /* neither UTF nor extended: its literals are bytes */
     struct prefilter_sig sig;
 };
 
@@ -83,6 +84,7 @@ struct pattern *pattern_compile(const char *src, char *err, size_t errlen, size_
     uint32_t opts = 0;
     pcre2_pattern_info(p->code, PCRE2_INFO_ALLOPTIONS, &opts);
     p->fast = jit && jit_size > 0 && !(opts & PCRE2_UTF) && strncmp(src, "(*", 2) != 0;
+    p->plain = !(opts & (PCRE2_EXTENDED | PCRE2_EXTENDED_MORE | PCRE2_UTF | PCRE2_LITERAL));
     p->has_sig = !(opts & PCRE2_EXTENDED)
                  && prefilter_pattern_sig(src, (opts & PCRE2_UTF) != 0, &p->sig);
     p->mctx = pcre2_match_context_create(NULL);
@@ -135,6 +137,13 @@ int pattern_sig(const struct pattern *p, struct prefilter_sig *sig)
         return 0;
     *sig = p->sig;
     return 1;
+}
+
+int pattern_gate(const struct pattern *p, struct prefilter_gate *g, size_t i)
+{
+    if (p == NULL || !p->plain || p->has_sig)
+        return 0;                   /* no text condition, UTF/extended, or the literal does it */
+    return prefilter_gate_add(g, i, p->src);
 }
 
 int pattern_match(const struct pattern *p, const char *subject)
