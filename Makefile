@@ -8,9 +8,11 @@
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make SANITIZE=1 build and test with ASan+UBSan
 #
-# Layout: milter/core (library), milter/tool (reword), milter/daemon
-# (milter-reword), milter/proxy (proxy mode, linked into milter-reword);
-# arrows only from tool/daemon/proxy to core, and from daemon to proxy.
+# Layout (HACKING.md): milter/core/<area> (the library, no libmilter; areas
+# util < smtp, proto < reply < rules < engine < report), milter/tool
+# (reword), milter/proxy (proxy mode) and milter/daemon (milter-reword);
+# include/ holds the core's public headers.  `make check-layers` fails on an
+# include against that order.
 
 PREFIX      ?= /usr/local
 SYSCONFDIR  ?= /etc
@@ -33,10 +35,12 @@ endif
 CPPFLAGS    += -Iinclude -I$(B)/gen -D_GNU_SOURCE \
                -DSYSCONFDIR='"$(SYSCONFDIR)"' $(PKG_CFLAGS)
 ALL_CFLAGS   = $(WARN) $(CFLAGS) $(CPPFLAGS)
+# the core's own headers beside its modules, included by area: "rules/template.h"
+CORE_CPPFLAGS = -Imilter/core
 
 TAX_TSV      = $(wildcard conf/taxonomy/*.tsv)
-CORE_SRC     = $(wildcard milter/core/*.c)
-CORE_OBJ     = $(CORE_SRC:milter/core/%.c=$(B)/core/%.o) $(B)/core/taxonomy_data.o
+CORE_SRC     = $(wildcard milter/core/*/*.c)
+CORE_OBJ     = $(CORE_SRC:milter/core/%.c=$(B)/core/%.o) $(B)/core/smtp/taxonomy_data.o
 TOOL_SRC     = $(wildcard milter/tool/*.c)
 TOOL_OBJ     = $(TOOL_SRC:milter/tool/%.c=$(B)/tool/%.o)
 DAEMON_SRC   = $(wildcard milter/daemon/*.c)
@@ -53,7 +57,7 @@ ifneq ($(DAEMON_SRC),)
 PROGRAMS    += $(B)/milter-reword
 endif
 
-.PHONY: all deps check unit cli miltertest integration install clean demo bench
+.PHONY: all deps check check-layers unit cli miltertest integration install clean demo bench
 all: $(PROGRAMS)
 
 deps:
@@ -63,25 +67,28 @@ $(B)/gen/taxonomy_data.c: $(TAX_TSV) tools/gen-taxonomy.awk
 	@mkdir -p $(@D)
 	$(AWK) -f tools/gen-taxonomy.awk $(TAX_TSV) > $@.tmp && mv $@.tmp $@
 
-$(B)/core/taxonomy_data.o: $(B)/gen/taxonomy_data.c include/taxonomy.h
+$(B)/core/smtp/taxonomy_data.o: $(B)/gen/taxonomy_data.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(B)/core/%.o: milter/core/%.c $(wildcard include/*.h milter/core/*.h)
+# Every object's exact header dependencies come from the compiler (-MMD -MP,
+# the .d files beside the objects): touching one header rebuilds only the
+# objects that include it.
+$(B)/core/%.o: milter/core/%.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(CORE_CPPFLAGS) -MMD -MP -c -o $@ $<
 
-$(B)/tool/%.o: milter/tool/%.c $(wildcard include/*.h milter/tool/*.h)
+$(B)/tool/%.o: milter/tool/%.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(B)/daemon/%.o: milter/daemon/%.c $(wildcard include/*.h milter/daemon/*.h milter/proxy/*.h)
+$(B)/daemon/%.o: milter/daemon/%.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -Imilter/proxy -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -Imilter/proxy -MMD -MP -c -o $@ $<
 
-$(B)/proxy/%.o: milter/proxy/%.c $(wildcard include/*.h milter/proxy/*.h)
+$(B)/proxy/%.o: milter/proxy/%.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(B)/libreword-core.a: $(CORE_OBJ)
 	rm -f $@
@@ -95,11 +102,11 @@ $(B)/milter-reword: $(DAEMON_OBJ) $(B)/libreword-core.a
 
 $(B)/tests/%: tests/unit/%.c $(B)/libreword-core.a
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -DTEST_SRCDIR='"$(CURDIR)"' -o $@ $< $(B)/libreword-core.a $(PKG_LIBS) -lcmocka $(LDFLAGS) $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) $(CORE_CPPFLAGS) -MMD -MP -DTEST_SRCDIR='"$(CURDIR)"' -o $@ $< $(B)/libreword-core.a $(PKG_LIBS) -lcmocka $(LDFLAGS) $(LDLIBS)
 
 $(B)/bench/%: bench/%.c $(B)/libreword-core.a
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/libreword-core.a $(PKG_LIBS) $(LDFLAGS) $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) $(CORE_CPPFLAGS) -MMD -MP -o $@ $< $(B)/libreword-core.a $(PKG_LIBS) $(LDFLAGS) $(LDLIBS)
 
 # every benchmark, then one table of all figures (bench/all.sh)
 bench: $(B)/bench/bench_rules $(B)/bench/gen_maillog $(PROGRAMS) $(FIXTURE_BIN)
@@ -109,7 +116,10 @@ $(B)/fixtures/%: tests/fixtures/%.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -o $@ $< -lmilter -lpthread $(LDFLAGS)
 
-check: unit cli miltertest integration
+check: check-layers unit cli miltertest integration
+
+check-layers:
+	@python3 tools/check-layers.py .
 
 unit: $(UNIT_BIN)
 	@fail=0; for t in $(UNIT_BIN); do echo "== $$t"; $$t || fail=1; done; exit $$fail
@@ -146,6 +156,10 @@ clean:
 
 # Further targets, one fragment per concern (fuzzing, sendmail tests, ...).
 -include $(wildcard mk/*.mk)
+
+# the header dependencies the compiler wrote (-MMD -MP)
+-include $(wildcard $(CORE_OBJ:.o=.d) $(TOOL_OBJ:.o=.d) $(DAEMON_OBJ:.o=.d) $(UNIT_BIN:=.d) \
+                   $(B)/bench/*.d)
 
 # The README's first command: install, build, and show the product working.
 demo: deps all

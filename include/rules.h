@@ -1,7 +1,7 @@
 /*
  * rules.h - the rule file: configuration settings and the compiled rule set.
  *
- * The loader (milter/core/config_load.c) reads a libconfig file and its
+ * The loader (milter/core/rules/config_load.c) reads a libconfig file and its
  * includes, checks every rule against the code taxonomy, and compiles
  * patterns (PCRE2, JIT) and templates once.  The evaluator (engine.h) uses
  * the result read-only, so one `struct config` can be shared by many

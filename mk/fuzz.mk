@@ -27,7 +27,7 @@
 # Targets: reply (reply_parse/validate/format/sanitize/milter_lines and the
 # engine on the parsed reply), template (template_compile/expand with
 # hostile values), config (config_load_string and engine_eval on what it
-# loads), proxy (the milter packet codec of milter/core/milter_codec.c:
+# loads), proxy (the milter packet codec of milter/core/proto/milter_codec.c:
 # mp_decode on an arbitrary byte stream, in one piece and split in two,
 # and every decoded packet through the optneg, connect, indexed-header and
 # string parsers; invariants: never reads past avail, a truncated packet
@@ -69,7 +69,7 @@ fuzz-bins: $(FUZZ_BIN)
 
 $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h $(B)/libreword-core.a
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -DFUZZ_SRCDIR='"$(CURDIR)"' -fsanitize=fuzzer -o $@ $< \
+	$(CC) $(ALL_CFLAGS) $(CORE_CPPFLAGS) -DFUZZ_SRCDIR='"$(CURDIR)"' -fsanitize=fuzzer -o $@ $< \
 	    $(B)/libreword-core.a $(PKG_LIBS) $(LDLIBS)
 
 fuzz-seeds:

@@ -1,6 +1,6 @@
 /*
  * fuzz_proxy.c - libFuzzer target: the milter protocol packet codec that
- * proxy mode uses to talk to upstream milters (milter/core/milter_codec.c),
+ * proxy mode uses to talk to upstream milters (milter/core/proto/milter_codec.c),
  * on arbitrary bytes as they could come from a broken or hostile upstream.
  *
  * Input: byte 0 picks mp_decode's max (0: MP_MAX_DATA, 255: SIZE_MAX, which

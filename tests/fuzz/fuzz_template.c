@@ -32,7 +32,7 @@
 #include <string.h>
 
 #include "fuzz_common.h"
-#include "template.h"
+#include "rules/template.h"
 
 static const char *const fixed_src[] = {
     "The address <%{rcpt}> does not exist here. Check the spelling or ask the recipient "

@@ -14,7 +14,7 @@ from the project's own test fixtures (run from anywhere; `make fuzz-seeds`).
             test_engine.c; each alone and with two sets of session facts
             appended (NUL-separated fields, see fuzz_config.c)
   proxy     milter protocol packets written here (encoded as in
-            milter/core/milter_codec.c): an MTA's side of a whole session, a
+            milter/core/proto/milter_codec.c): an MTA's side of a whole session, a
             milter's replies and modification requests, each connect family,
             and a few broken streams (truncated, length 0, over the limit);
             each behind the 3-byte prefix of fuzz_proxy.c (max, split point)

@@ -18,11 +18,11 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "cidr.h"
+#include "rules/cidr.h"
 #include "diag.h"
 #include "engine.h"
 #include "rules.h"
-#include "template.h"
+#include "rules/template.h"
 
 #define DATA TEST_SRCDIR "/tests/data/rules/"
 

@@ -1,6 +1,6 @@
 /*
  * test_milter_codec.c - unit tests of the milter protocol packet codec
- * (milter/core/milter_codec.c): every MTA -> milter command encoded to the
+ * (milter/core/proto/milter_codec.c): every MTA -> milter command encoded to the
  * exact bytes and decoded back, every reply and modification request
  * parsed from hand-written bytes, option negotiation with macro lists,
  * incremental decoding at every byte boundary, the length limits, connect

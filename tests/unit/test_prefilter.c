@@ -1,5 +1,5 @@
 /*
- * test_prefilter.c - unit tests of milter/core/prefilter.c: the literal
+ * test_prefilter.c - unit tests of milter/core/rules/prefilter.c: the literal
  * found in each pattern feature (anchors, (?i), classes, groups,
  * quantifiers, escapes, alternation, \Q, extended mode, UTF caseless
  * letters), and that a pattern never fails the prefilter on a subject it
@@ -15,7 +15,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "prefilter.h"
+#include "rules/prefilter.h"
 #include "rules.h"
 
 static void expect_literal(const char *re, int utf, const char *want)

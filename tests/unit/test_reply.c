@@ -1,6 +1,6 @@
 /*
  * test_reply.c - unit tests of the reply model's parser, builder and
- * formatter (milter/core/reply.c): real-world replies from Postfix, sendmail,
+ * formatter (milter/core/reply/reply.c): real-world replies from Postfix, sendmail,
  * Exim, Exchange, Gmail, Yahoo and Microsoft 365, bounce wrappers, multi-line
  * and flattened replies, syntax diagnostics, the parse -> format -> parse
  * round trip, and hostile input that must not crash or leak.

@@ -1,5 +1,5 @@
 /*
- * test_sanitize.c - unit tests of milter/core/sanitize.c: sanitize_text byte
+ * test_sanitize.c - unit tests of milter/core/reply/sanitize.c: sanitize_text byte
  * rules and UTF-8-safe cutting, reply_sanitize splitting and truncation,
  * reply_milter_lines escaping, and the libmilter guarantee (<= 32 lines of
  * <= REPLY_MAX_LINE_LEN (966) bytes of text, 980 on the wire, no CR/LF or control characters, valid UTF-8) on hostile

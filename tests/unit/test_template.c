@@ -13,7 +13,7 @@
 #include "explain.h"
 #include "reply.h"
 #include "taxonomy.h"
-#include "template.h"
+#include "rules/template.h"
 
 static struct template *compile_ok(const char *src)
 {

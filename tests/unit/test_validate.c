@@ -1,5 +1,5 @@
 /*
- * test_validate.c - unit tests of reply_validate (milter/core/reply_validate.c):
+ * test_validate.c - unit tests of reply_validate (milter/core/reply/reply_validate.c):
  * every diagnostic id with its severity, the context rules (greeting, HELO,
  * milter), the messages naming the values involved, clean replies that must
  * pass, and structs built by hand with impossible values.

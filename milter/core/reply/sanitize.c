@@ -20,7 +20,7 @@
 #include <string.h>
 
 #include "reply.h"
-#include "strvec.h"
+#include "util/strvec.h"
 
 /* ---- UTF-8 ---- */
 

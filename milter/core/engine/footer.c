@@ -22,7 +22,7 @@
 #include "footer.h"
 #include "strbuf.h"
 #include "taxonomy.h"
-#include "template.h"
+#include "rules/template.h"
 
 /* Start of the text after "NNN " / "NNN-" and an optional "D.DDD.DDD ":
    fixed-length alternatives, as PCRE2 look-behinds require. */

@@ -44,11 +44,11 @@
 
 #include "engine.h"
 #include "explain.h"
-#include "cidr.h"
-#include "prefilter.h"
+#include "rules/cidr.h"
+#include "rules/prefilter.h"
 #include "taxonomy.h"
-#include "template.h"
-#include "rule_index.h"
+#include "rules/template.h"
+#include "rules/rule_index.h"
 
 void decision_init(struct decision *d)
 {

@@ -26,7 +26,7 @@
 #include "reply.h"
 #include "strbuf.h"
 #include "taxonomy.h"
-#include "template.h"
+#include "rules/template.h"
 
 enum tvar {
     TV_RCPT, TV_SENDER, TV_HELO, TV_CLIENT_ADDR, TV_CLIENT_NAME, TV_CODE,

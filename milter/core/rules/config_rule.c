@@ -14,11 +14,11 @@
 #include <string.h>
 #include <strings.h>
 
-#include "cidr.h"
-#include "config_int.h"
+#include "rules/cidr.h"
+#include "rules/config_int.h"
 #include "reply.h"
 #include "rules.h"
-#include "template.h"
+#include "rules/template.h"
 
 /* ---- codes ---- */
 

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "report_int.h"
+#include "report/report_int.h"
 
 static long hour_index(const char *key)
 {

@@ -22,7 +22,7 @@
  */
 #include <stdlib.h>
 
-#include "rule_index.h"
+#include "rules/rule_index.h"
 
 enum { CODE_MIN = 100, CODE_MAX = 599, CLASS_MAX = 5 };
 enum { KIND_NONE, KIND_ZERO, KIND_CODED, NKINDS };     /* a reply's enhanced code */

@@ -51,7 +51,7 @@
 #include <strings.h>
 
 #include "reply.h"
-#include "strvec.h"
+#include "util/strvec.h"
 #include "strbuf.h"
 
 /* ---- small character helpers ---- */

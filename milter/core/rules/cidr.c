@@ -8,7 +8,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 
-#include "cidr.h"
+#include "rules/cidr.h"
 
 #define ADDR_TEXT_MAX 64
 

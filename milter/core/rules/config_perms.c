@@ -20,7 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "config_int.h"
+#include "rules/config_int.h"
 
 /* 1 when group gid has no member but the user uid (by primary group or
    by the member list). */

@@ -29,7 +29,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "report_int.h"
+#include "report/report_int.h"
 
 static const unsigned char qid_chars[256] = {
     ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "config_int.h"
+#include "rules/config_int.h"
 #include "reply.h"
 #include "rules.h"
 #include "taxonomy.h"

@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "prefilter.h"
+#include "rules/prefilter.h"
 #include "rules.h"
 
 #define PATTERN_MATCH_LIMIT  1000000u

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "config_int.h"
+#include "rules/config_int.h"
 
 static const char *const upstream_keys[] = {
     "name", "socket", "connect_timeout", "timeout", "on_failure", NULL

@@ -8,7 +8,7 @@
 #include <libconfig.h>
 
 #include "rules.h"
-#include "strvec.h"
+#include "util/strvec.h"
 
 #define INCLUDE_MAX_DEPTH      8     /* nested includes; deeper is an include loop */
 #define SHADOW_CANDIDATES_MAX  1000  /* bounds the shadowed-rule check on huge files */

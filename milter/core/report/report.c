@@ -37,7 +37,7 @@
 
 #include "engine.h"
 #include "reply.h"
-#include "report_int.h"
+#include "report/report_int.h"
 
 #define READ_BLOCK (1u << 20)
 

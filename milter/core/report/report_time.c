@@ -10,7 +10,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "report_int.h"
+#include "report/report_int.h"
 
 /* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm). */
 long report_days_from_civil(long y, int m, int d)

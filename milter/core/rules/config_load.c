@@ -31,9 +31,9 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-#include "prefilter.h"
-#include "rule_index.h"
-#include "config_int.h"
+#include "rules/prefilter.h"
+#include "rules/rule_index.h"
+#include "rules/config_int.h"
 #include "rules.h"
 
 #define DEFAULT_SOCKET "unix:/run/milter-reword/milter-reword.sock"

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "strvec.h"
+#include "util/strvec.h"
 
 void strvec_push(struct strvec *sv, char *s)
 {

@@ -27,7 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "prefilter.h"
+#include "rules/prefilter.h"
 
 static unsigned char fold(unsigned char c)
 {

@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "report_int.h"
+#include "report/report_int.h"
 
 static void put_utf8(char *buf, size_t len, size_t *o, unsigned cp)
 {

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "report_int.h"
+#include "report/report_int.h"
 
 /* "550 5.1.1 text", "550-5.1.1 text", "5.7.1 text", "550 text" at s. */
 void report_parse_codes(const char *s, const char *e, struct codes *c)
