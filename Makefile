@@ -121,18 +121,25 @@ check: check-layers unit cli miltertest integration
 check-layers:
 	@python3 tools/check-layers.py .
 
-unit: $(UNIT_BIN)
-	@fail=0; for t in $(UNIT_BIN); do echo "== $$t"; $$t || fail=1; done; exit $$fail
+# One suite's tests: T=NAME picks one file (unit: tests/unit/test_NAME.c,
+# cli: tests/cli/NAME.sh, integration and sendmail-tests: t_NAME.sh);
+# CASE=GLOB picks cmocka cases by name (HACKING.md, "Running one test").
+UNIT_RUN_BIN = $(if $(T),$(B)/tests/test_$(T:test_%=%),$(UNIT_BIN))
+CLI_RUN      = $(if $(T),tests/cli/$(T:%.sh=%).sh,tests/cli/*.sh)
+SUITE_ARGS   = $(if $(T),t_$(patsubst t_%,%,$(T:%.sh=%)).sh)
+
+unit: $(UNIT_RUN_BIN)
+	@fail=0; for t in $(UNIT_RUN_BIN); do echo "== $$t"; CASE='$(CASE)' $$t || fail=1; done; exit $$fail
 
 cli: $(PROGRAMS)
-	@fail=0; for t in tests/cli/*.sh; do [ -f "$$t" ] || continue; echo "== $$t"; \
-	    REWORD=$(CURDIR)/$(B)/reword SRCDIR=$(CURDIR) sh $$t || fail=1; done; exit $$fail
+	@fail=0; for t in $(CLI_RUN); do [ -f "$$t" ] || { echo "no such test: $$t"; fail=1; continue; }; \
+	    echo "== $$t"; REWORD=$(CURDIR)/$(B)/reword SRCDIR=$(CURDIR) sh $$t || fail=1; done; exit $$fail
 
 miltertest: $(PROGRAMS)
 	@B=$(CURDIR)/$(B) SRCDIR=$(CURDIR) sh tests/milter/run.sh
 
 integration: $(PROGRAMS) $(FIXTURE_BIN)
-	@if [ -x tests/integration/run.sh ]; then B=$(CURDIR)/$(B) SRCDIR=$(CURDIR) tests/integration/run.sh; fi
+	@if [ -x tests/integration/run.sh ]; then B=$(CURDIR)/$(B) SRCDIR=$(CURDIR) tests/integration/run.sh $(SUITE_ARGS); fi
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin \

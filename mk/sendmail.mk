@@ -16,7 +16,7 @@ SENDMAIL_REQUIRED ?= 0
 check: sendmail-tests
 
 sendmail-tests: $(PROGRAMS)
-	@B=$(CURDIR)/$(B) SRCDIR=$(CURDIR) bash tests/sendmail/run.sh; rc=$$?; \
+	@B=$(CURDIR)/$(B) SRCDIR=$(CURDIR) bash tests/sendmail/run.sh $(SUITE_ARGS); rc=$$?; \
 	if [ $$rc -eq 77 ]; then \
 	    if [ "$(SENDMAIL_REQUIRED)" = 1 ]; then echo "sendmail-tests: FAIL: skipped but SENDMAIL_REQUIRED=1"; exit 1; fi; \
 	    echo "sendmail-tests: skipped (offline, no cached $(B)/sendmail-prefix)"; exit 0; \

@@ -18,6 +18,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include "rules/cidr.h"
 #include "diag.h"
 #include "engine.h"
@@ -1185,5 +1187,5 @@ int main(void)
         cmocka_unit_test(test_pattern_verbs_and_limits),
         cmocka_unit_test(test_url_length),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return UNIT_RUN(tests, NULL, NULL);
 }

@@ -14,6 +14,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include "engine.h"
 #include "explain.h"
 #include "reply.h"
@@ -338,5 +340,5 @@ int main(void)
         cmocka_unit_test(test_untouched),
         cmocka_unit_test(test_own_decision_inference),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return UNIT_RUN(tests, setup, teardown);
 }

@@ -13,6 +13,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include "engine.h"
 #include "explain.h"
 #include "reply.h"
@@ -20,18 +22,6 @@
 
 /* ---- helpers ---- */
 
-static struct config *load(const char *text)
-{
-    struct diag_list dl;
-    diag_init(&dl);
-    struct config *c = config_load_string(text, "test.conf", &dl);
-    for (size_t i = 0; i < dl.n; i++)
-        if (dl.v[i].severity == DIAG_ERROR)
-            print_error("test.conf:%d: %s [%s]\n", dl.v[i].line, dl.v[i].message, dl.v[i].id);
-    assert_non_null(c);
-    diag_free(&dl);
-    return c;
-}
 
 static struct reply parse(const char *text)
 {
@@ -101,7 +91,7 @@ static void expect(const struct config *c, enum stage st, const char *source, co
 static void test_first_match_wins(void **state)
 {
     (void)state;
-    struct config *c = load(
+    struct config *c = unit_load(
         "rules = (\n"
         " { name = \"first\";  when = { text = \"(?i)user unknown\"; }; reply = { text = \"one\"; }; },\n"
         " { name = \"second\"; when = { text = \"unknown\"; };          reply = { text = \"two\"; }; },\n"
@@ -117,7 +107,7 @@ static void test_first_match_wins(void **state)
 static void test_stage_and_source(void **state)
 {
     (void)state;
-    struct config *c = load(
+    struct config *c = unit_load(
         "rules = (\n"
         " { name = \"rcpt-only\"; when = { stage = \"rcpt\"; source = \"mta\"; text = \"x\"; };"
         "   reply = { text = \"r\"; }; },\n"
@@ -139,7 +129,7 @@ static void test_stage_and_source(void **state)
 static void test_code_and_enhanced(void **state)
 {
     (void)state;
-    struct config *c = load(
+    struct config *c = unit_load(
         "rules = (\n"
         " { name = \"exact\"; when = { code = 552; }; reply = { text = \"exact\"; }; },\n"
         " { name = \"enh\"; when = { enhanced = \"5.1.1\"; }; reply = { text = \"enh\"; }; },\n"
@@ -161,7 +151,7 @@ static void test_code_and_enhanced(void **state)
 static void test_text_joined_with_space(void **state)
 {
     (void)state;
-    struct config *c = load(
+    struct config *c = unit_load(
         "rules = (\n"
         " { name = \"joined\"; when = { text = \"^first line second line$\"; };"
         "   reply = { text = \"seen: %{text}\"; }; }\n"
@@ -175,7 +165,7 @@ static void test_text_joined_with_space(void **state)
 static void test_fact_conditions(void **state)
 {
     (void)state;
-    struct config *c = load(
+    struct config *c = unit_load(
         "rules = (\n"
         " { name = \"sender\"; when = { sender = \"@spam\\\\.example$\"; }; reply = { text = \"s\"; }; },\n"
         " { name = \"null-sender\"; when = { sender = \"^$\"; }; reply = { text = \"n\"; }; },\n"
@@ -225,7 +215,7 @@ static const char *macro_cb(void *ctx, const char *name)
 static void test_auth_macro_header(void **state)
 {
     (void)state;
-    struct config *c = load(
+    struct config *c = unit_load(
         "rules = (\n"
         " { name = \"login\"; when = { auth = \"^admin$\"; }; reply = { text = \"login\"; }; },\n"
         " { name = \"authed\"; when = { auth = true; macro = [\"{auth_type} = ^LOGIN$\"]; };"
@@ -265,7 +255,7 @@ static void test_auth_macro_header(void **state)
 static void test_header_bits(void **state)
 {
     (void)state;
-    struct config *c = load(
+    struct config *c = unit_load(
         "rules = (\n"
         " { name = \"two\"; when = { stage = \"eom\"; header = [\"Subject: (?i)rejs\", \"X-B: ^1$\"]; };"
         "   action = \"reject\"; },\n"
@@ -296,7 +286,7 @@ static void test_header_bits(void **state)
     config_unref(c);
 
     /* a failing pattern (match limit) reports -1 but hides no other condition */
-    c = load("rules = (\n"
+    c = unit_load("rules = (\n"
              " { name = \"slow\"; when = { stage = \"eom\"; header = \"Subject: ^(a+)+$\"; }; action = \"tempfail\"; },\n"
              " { name = \"spam\"; when = { stage = \"eom\"; header = \"Subject: (?i)viagra\"; }; action = \"reject\"; }\n"
              ");\n");
@@ -314,7 +304,7 @@ static void test_header_bits(void **state)
 static void test_index_order(void **state)
 {
     (void)state;
-    struct config *c = load(
+    struct config *c = unit_load(
         "rules = (\n"
         " { name = \"r550\"; when = { code = 550; text = \"^a\"; }; reply = { text = \"r550\"; }; },\n"
         " { name = \"any-a\"; when = { text = \"^a\"; }; reply = { text = \"any\"; }; },\n"
@@ -362,7 +352,7 @@ static void test_index_order(void **state)
 static void test_policy_vs_reply_events(void **state)
 {
     (void)state;
-    struct config *c = load(
+    struct config *c = unit_load(
         "rules = (\n"
         " { name = \"reject-on-code\"; when = { code = 550; }; action = \"reject\"; },\n"
         " { name = \"logger\"; when = { helo = \"^log$\"; }; action = \"log\"; },\n"
@@ -430,7 +420,7 @@ static void test_policy_vs_reply_events(void **state)
 static void test_code_from_registry(void **state)
 {
     (void)state;
-    struct config *c = load(
+    struct config *c = unit_load(
         "rules = (\n"
         " { name = \"full\"; when = { helo = \"^full$\"; }; action = \"reject\";"
         "   reply = { enhanced = \"5.2.2\"; text = \"%{code} %{enhanced}\"; }; },\n"
@@ -490,7 +480,7 @@ static void test_action_forces_class(void **state)
 {
     (void)state;
     /* the checker refuses these; the engine still never sends a mismatch */
-    struct config *c = load(
+    struct config *c = unit_load(
         "rules = (\n"
         " { name = \"rej\"; when = { helo = \"^rej$\"; }; action = \"reject\";"
         "   reply = { code = 550; enhanced = \"5.7.1\"; text = \"r\"; }; },\n"
@@ -516,7 +506,7 @@ static void test_action_forces_class(void **state)
 static void test_class_forcing(void **state)
 {
     (void)state;
-    struct config *c = load(
+    struct config *c = unit_load(
         "rules = (\n"
         " { name = \"keep\"; when = { text = \"^keep\"; }; reply = { text = \"kept %{enhanced}\"; }; },\n"
         " { name = \"policy\"; when = { text = \"^policy\"; };"
@@ -535,7 +525,7 @@ static void test_class_forcing(void **state)
 static void test_inference(void **state)
 {
     (void)state;
-    struct config *c = load(
+    struct config *c = unit_load(
         "rules = (\n"
         " { name = \"no-enh\"; when = { sender = \"^x@\"; }; reply = { text = \"from x\"; }; },\n"
         " { name = \"reject-x\"; when = { sender = \"^x@\"; }; action = \"reject\"; },\n"
@@ -580,7 +570,7 @@ static void test_inference(void **state)
 static void test_rewrite_text_sources(void **state)
 {
     (void)state;
-    struct config *c = load(
+    struct config *c = unit_load(
         "rules = (\n"
         " { name = \"codes-only\"; when = { text = \"(?i)mailbox\"; }; reply = { enhanced = \"5.2.2\"; }; },\n"
         " { name = \"vars\"; when = { text = \"^vars\"; };"
@@ -615,7 +605,7 @@ static void test_rewrite_text_sources(void **state)
 static void test_lines_footer_url(void **state)
 {
     (void)state;
-    struct config *c = load(
+    struct config *c = unit_load(
         "rules = (\n"
         " { name = \"multi\"; when = { text = \"^multi\"; }; reply = { enhanced = \"5.7.1\";"
         "   lines = [\"first %{code}\", \"second\", \"third %{enhanced}\"];"
@@ -700,7 +690,7 @@ static void test_limits_hold_for_hostile_facts(void **state)
 static void test_regex_error_is_minus_one(void **state)
 {
     (void)state;
-    struct config *c = load(
+    struct config *c = unit_load(
         "rules = ( { name = \"slow\"; when = { sender = \"^(a|aa)+$\"; }; action = \"reject\"; } );\n");
     char s[64];
     memset(s, 'a', 60);
@@ -720,7 +710,7 @@ static void test_regex_error_is_minus_one(void **state)
 static void test_no_match_wellformed(void **state)
 {
     (void)state;
-    struct config *c = load("rules = ( );\n");
+    struct config *c = unit_load("rules = ( );\n");
     expect(c, STAGE_RCPT, "mta", "550 4.7.1 wrong class", NULL, NULL, "550 5.7.1 wrong class");
     expect(c, STAGE_RCPT, "mta", "550", NULL, NULL, "550 5.0.0");
     expect(c, STAGE_RCPT, "mta", "421 bye", NULL, NULL, "421 4.0.0 bye");
@@ -783,7 +773,7 @@ static void test_default_reply(void **state)
 static void test_decision_reuse(void **state)
 {
     (void)state;
-    struct config *c = load(
+    struct config *c = unit_load(
         "rules = ( { name = \"r\"; when = { text = \"x\"; }; reply = { text = \"y\"; }; } );\n");
     struct reply o = parse("550 5.7.1 x");
     struct event ev = { .stage = STAGE_RCPT, .source = "mta", .orig = &o, .facts = NULL };
@@ -822,5 +812,5 @@ int main(void)
         cmocka_unit_test(test_header_bits),
         cmocka_unit_test(test_index_order),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return UNIT_RUN(tests, NULL, NULL);
 }

@@ -12,23 +12,14 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "unit.h"
+
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
 #include "footer.h"
 #include "rules.h"
 
-static struct config *load(const char *text)
-{
-    struct diag_list dl;
-    diag_init(&dl);
-    struct config *c = config_load_string(text, "t.conf", &dl);
-    for (size_t i = 0; c == NULL && i < dl.n; i++)
-        print_message("%d: %s [%s]\n", dl.v[i].line, dl.v[i].message, dl.v[i].id);
-    diag_free(&dl);
-    assert_non_null(c);
-    return c;
-}
 
 /* Does the exported key match the complete reply the way Postfix's pcre table would? */
 static int key_matches(const char *key, const char *reply)
@@ -47,7 +38,7 @@ static int key_matches(const char *key, const char *reply)
 static void test_anchored_text(void **state)
 {
     (void)state;
-    struct config *c = load(
+    struct config *c = unit_load(
         "rules = ( { name = \"cmd\"; when = { code = \"5xx\"; text = \"(?i)^command rejected$\"; };"
         " reply = { enhanced = \"5.7.1\"; text = \"A filter refused it; costs $5 <%{rcpt}> (%{text})\"; }; } );");
     char *key, *value;
@@ -66,13 +57,13 @@ static void test_anchored_text(void **state)
 static void test_enhanced_wildcard(void **state)
 {
     (void)state;
-    struct config *c = load(
+    struct config *c = unit_load(
         "rules = ( { name = \"sec\"; when = { enhanced = \"5.7.*\"; }; reply = { url = \"https://help.example/\"; }; } );");
     char *key, *value;
     const char *why;
     assert_int_equal(footer_rule(&c->rules[0], &key, &value, &why), -1);   /* nothing to explain */
     config_unref(c);
-    c = load("rules = ( { name = \"sec\"; when = { enhanced = \"5.7.*\"; };"
+    c = unit_load("rules = ( { name = \"sec\"; when = { enhanced = \"5.7.*\"; };"
              " reply = { enhanced = \"5.7.1\"; url = \"https://help.example/\"; }; } );");
     assert_int_equal(footer_rule(&c->rules[0], &key, &value, &why), 0);
     assert_true(key_matches(key, "554 5.7.23 SPF failed"));
@@ -87,7 +78,7 @@ static void test_enhanced_wildcard(void **state)
 static void test_not_exportable(void **state)
 {
     (void)state;
-    struct config *c = load(
+    struct config *c = unit_load(
         "rules = ("
         " { name = \"own\"; when = { stage = \"rcpt\"; rcpt = \"x\"; }; action = \"reject\"; },"
         " { name = \"self\"; when = { source = \"self\"; code = \"550\"; }; reply = { text = \"x\"; }; },"
@@ -141,5 +132,5 @@ int main(void)
         cmocka_unit_test(test_not_exportable),
         cmocka_unit_test(test_defaults_export),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return UNIT_RUN(tests, NULL, NULL);
 }

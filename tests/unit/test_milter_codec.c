@@ -17,6 +17,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include <libmilter/mfapi.h>        /* includes libmilter/mfdef.h; constants only */
 
 #include "milter_codec.h"
@@ -998,5 +1000,5 @@ int main(void)
         cmocka_unit_test(test_parse_strings),
         cmocka_unit_test(test_parse_indexed_header),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return UNIT_RUN(tests, NULL, NULL);
 }

@@ -15,6 +15,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include "rules/prefilter.h"
 #include "rules.h"
 
@@ -220,5 +222,5 @@ int main(void)
         cmocka_unit_test(test_gate_never_excludes_a_match),
         cmocka_unit_test(test_gate_marks_rules),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return UNIT_RUN(tests, NULL, NULL);
 }

@@ -14,6 +14,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include "reply.h"
 
 /* ---- helpers ---- */
@@ -62,13 +64,6 @@ static int parse_diag(const char *in, struct reply *r, struct diag_list *dl)
     return reply_parse(in, r, dl);
 }
 
-static const struct diag *find_diag(const struct diag_list *dl, const char *id)
-{
-    for (size_t i = 0; i < dl->n; i++)
-        if (strcmp(dl->v[i].id, id) == 0)
-            return &dl->v[i];
-    return NULL;
-}
 
 /* ---- the real-world corpus ---- */
 
@@ -293,7 +288,7 @@ static void test_no_basic_code(void **state)
     assert_int_equal(r.code, 0);
     assert_true(r.has_enhanced);
     assert_string_equal(r.enhanced, "5.1.1");
-    const struct diag *d = find_diag(&dl, "no-basic-code");
+    const struct diag *d = unit_find_diag(&dl, "no-basic-code");
     assert_non_null(d);
     assert_int_equal(d->severity, DIAG_WARNING);
     assert_non_null(strstr(d->message, "5.1.1"));
@@ -319,7 +314,7 @@ static void test_leading_zero(void **state)
     assert_string_equal(r.enhanced, "5.01.1");
     assert_int_equal(r.esubject, 1);
     assert_int_equal(r.edetail, 1);
-    const struct diag *d = find_diag(&dl, "leading-zero");
+    const struct diag *d = unit_find_diag(&dl, "leading-zero");
     assert_non_null(d);
     assert_int_equal(d->severity, DIAG_ERROR);
     assert_non_null(strstr(d->message, "5.01.1"));
@@ -345,7 +340,7 @@ static void test_bad_enhanced_code(void **state)
         assert_int_equal(parse_diag(in[i], &r, &dl), 0);
         assert_int_equal(r.code, 550);
         assert_false(r.has_enhanced);
-        const struct diag *d = find_diag(&dl, "bad-enhanced-code");
+        const struct diag *d = unit_find_diag(&dl, "bad-enhanced-code");
         if (d == NULL)
             fail_msg("no bad-enhanced-code for %s", in[i]);
         assert_int_equal(d->severity, DIAG_ERROR);
@@ -364,7 +359,7 @@ static void test_inconsistent_lines(void **state)
     assert_int_equal(parse_diag("550-5.7.1 a\r\n450 4.7.1 b", &r, &dl), 0);
     assert_int_equal(r.code, 550);
     assert_int_equal(r.nlines, 2);
-    const struct diag *d = find_diag(&dl, "inconsistent-lines");
+    const struct diag *d = unit_find_diag(&dl, "inconsistent-lines");
     assert_non_null(d);
     assert_int_equal(d->severity, DIAG_ERROR);
     assert_non_null(strstr(d->message, "450"));
@@ -381,7 +376,7 @@ static void test_bad_continuation(void **state)
         struct reply r;
         struct diag_list dl;
         assert_int_equal(parse_diag(in[i], &r, &dl), 0);
-        const struct diag *d = find_diag(&dl, "bad-continuation");
+        const struct diag *d = unit_find_diag(&dl, "bad-continuation");
         if (d == NULL)
             fail_msg("no bad-continuation for %s", in[i]);
         assert_int_equal(d->severity, DIAG_WARNING);
@@ -716,5 +711,5 @@ int main(void)
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_hostile),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return UNIT_RUN(tests, NULL, NULL);
 }

@@ -19,6 +19,8 @@
 #include <zlib.h>
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include "report.h"
 
 #define DATA TEST_SRCDIR "/tests/data/report/"
@@ -625,5 +627,5 @@ int main(void)
         cmocka_unit_test(test_timeline),
         cmocka_unit_test(test_rules),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return UNIT_RUN(tests, NULL, NULL);
 }

@@ -14,6 +14,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include "reply.h"
 
 /* ---- helpers ---- */
@@ -426,5 +428,5 @@ int main(void)
         cmocka_unit_test(test_milter_lines),
         cmocka_unit_test(test_hostile),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return UNIT_RUN(tests, NULL, NULL);
 }

@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -458,5 +460,5 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_gen_good, gen_setup, gen_teardown),
         cmocka_unit_test_setup_teardown(test_gen_rejects_malformed, gen_setup, gen_teardown),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return UNIT_RUN(tests, NULL, NULL);
 }

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include "explain.h"
 #include "reply.h"
 #include "taxonomy.h"
@@ -338,5 +340,5 @@ int main(void)
         cmocka_unit_test(test_max_len),
         cmocka_unit_test(test_uses_and_source),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return UNIT_RUN(tests, NULL, NULL);
 }

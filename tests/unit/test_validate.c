@@ -13,6 +13,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include "reply.h"
 
 /* ---- helpers ---- */
@@ -29,13 +31,6 @@ static void validate_text(const char *in, enum reply_context ctx, struct diag_li
     reply_free(&r);
 }
 
-static const struct diag *find_diag(const struct diag_list *dl, const char *id)
-{
-    for (size_t i = 0; i < dl->n; i++)
-        if (strcmp(dl->v[i].id, id) == 0)
-            return &dl->v[i];
-    return NULL;
-}
 
 static size_t count_id(const struct diag_list *dl, const char *id)
 {
@@ -116,7 +111,7 @@ static void test_positives(void **state)
             continue;
         struct diag_list dl;
         validate_text(c->in, c->ctx, &dl);
-        const struct diag *d = find_diag(&dl, c->id);
+        const struct diag *d = unit_find_diag(&dl, c->id);
         if (d == NULL) {
             dump(&dl);
             fail_msg("no %s for '%s'", c->id, c->in);
@@ -263,7 +258,7 @@ static void test_line_limits(void **state)
     assert_int_equal(reply_set(&r, 550, "5.7.1", line), 0);
     diag_init(&dl);
     reply_validate(&r, REPLY_CTX_ANY, &dl);
-    const struct diag *d = find_diag(&dl, "line-too-long");
+    const struct diag *d = unit_find_diag(&dl, "line-too-long");
     assert_non_null(d);
     assert_int_equal(d->severity, DIAG_ERROR);
     assert_non_null(strstr(d->message, "967"));
@@ -294,7 +289,7 @@ static void test_line_limits(void **state)
     assert_int_equal(r.nlines, 33);
     diag_init(&dl);
     reply_validate(&r, REPLY_CTX_MILTER, &dl);
-    d = find_diag(&dl, "too-many-lines");
+    d = unit_find_diag(&dl, "too-many-lines");
     assert_non_null(d);
     assert_int_equal(d->severity, DIAG_ERROR);
     assert_non_null(strstr(d->message, "33"));
@@ -312,7 +307,7 @@ static void test_line_limits(void **state)
     assert_int_equal(reply_set(&r, 550, "5.7.1", "ok\r250 injected"), 0);
     diag_init(&dl);
     reply_validate(&r, REPLY_CTX_MILTER, &dl);
-    d = find_diag(&dl, "crlf-in-text");
+    d = unit_find_diag(&dl, "crlf-in-text");
     assert_non_null(d);
     assert_int_equal(d->severity, DIAG_ERROR);
     assert_false(diag_has(&dl, "control-char"));   /* CR is reported once, as crlf */
@@ -341,7 +336,7 @@ static void test_line_limits(void **state)
     assert_int_equal(count_id(&dl, "control-char"), 1);
     assert_int_equal(count_id(&dl, "bare-percent"), 1);
     assert_int_equal(count_id(&dl, "too-many-lines"), 1);
-    assert_non_null(strstr(find_diag(&dl, "control-char")->message, "40 lines"));
+    assert_non_null(strstr(unit_find_diag(&dl, "control-char")->message, "40 lines"));
     diag_free(&dl);
     reply_free(&r);
 }
@@ -367,7 +362,7 @@ static void test_hand_built(void **state)
     r.nlines = 1;
     diag_init(&dl);
     reply_validate(&r, REPLY_CTX_MILTER, &dl);
-    const struct diag *d = find_diag(&dl, "bad-enhanced-code");
+    const struct diag *d = unit_find_diag(&dl, "bad-enhanced-code");
     assert_non_null(d);
     assert_int_equal(d->severity, DIAG_ERROR);
     assert_non_null(strstr(d->message, "3.1.1"));
@@ -459,5 +454,5 @@ int main(void)
         cmocka_unit_test(test_hand_built),
         cmocka_unit_test(test_message_style),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return UNIT_RUN(tests, NULL, NULL);
 }
