@@ -74,11 +74,11 @@ static struct config *load_timed(const char *text, struct diag_list *dl, double 
     struct config *c = NULL;
     for (int i = 0; i < LOADS; i++) {
         if (c != NULL)
-            config_unref(c);
+            conf_unref(c);
         diag_free(dl);
         diag_init(dl);
         double t0 = now_ns();
-        c = config_load_string(text, "bench.conf", dl);
+        c = conf_load_string(text, "bench.conf", dl);
         t[i] = (now_ns() - t0) / 1e6;
         if (c == NULL)
             break;
@@ -126,9 +126,9 @@ static void bench(size_t n)
             double s = now_ns();
             for (size_t it = 0; it < iters; it++) {
                 struct decision d;
-                decision_init(&d);
+                engine_decision_init(&d);
                 matched = engine_eval(c, &ev, &d);
-                decision_free(&d);
+                engine_decision_free(&d);
             }
             per[round] = (now_ns() - s) / iters / 1000.0;
         }
@@ -158,7 +158,7 @@ static void bench(size_t n)
         snprintf(label, sizeof label, "load a %zu-rule file", n);
         record(key, label, "ms", LOADS, load[0], load[1], load[2], n == 10000 ? "median<=200" : "");
     }
-    config_unref(c);
+    conf_unref(c);
     diag_free(&dl);
     free(text);
 }
@@ -174,11 +174,11 @@ static void bench_shipped(const char *conf, char **files, int nfiles)
     diag_init(&dl);
     for (int i = 0; i < LOADS; i++) {
         if (c)
-            config_unref(c);
+            conf_unref(c);
         diag_free(&dl);
         diag_init(&dl);
         double t0 = now_ns();
-        c = config_load(conf, &dl);
+        c = conf_load(conf, &dl);
         t[i] = (now_ns() - t0) / 1e6;
         if (c == NULL) {
             fprintf(stderr, "bench: %s does not load\n", conf);
@@ -226,9 +226,9 @@ static void bench_shipped(const char *conf, char **files, int nfiles)
         double s0 = now_ns();
         for (size_t it = 0; it < iters; it++) {
             struct decision d;
-            decision_init(&d);
+            engine_decision_init(&d);
             engine_eval(c, &ev, &d);
-            decision_free(&d);
+            engine_decision_free(&d);
         }
         per[i] = (now_ns() - s0) / iters / 1000.0;
         reply_free(&r);
@@ -247,7 +247,7 @@ static void bench_shipped(const char *conf, char **files, int nfiles)
         free(replies[i]);
     free(replies);
     free(per);
-    config_unref(c);
+    conf_unref(c);
     diag_free(&dl);
 }
 

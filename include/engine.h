@@ -52,8 +52,8 @@ struct decision {
     struct reply reply;             /* final reply: sanitized, class-matched, <= 32 lines */
 };
 
-void decision_init(struct decision *d);
-void decision_free(struct decision *d);
+void engine_decision_init(struct decision *d);
+void engine_decision_free(struct decision *d);
 
 /*
  * Returns 1 when a rule matched (d filled), 0 when none did (for a reply

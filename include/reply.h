@@ -6,7 +6,7 @@
  *
  * struct reply always holds PLAIN text (what the SMTP client will read):
  * "%" is a literal percent sign here.  Escaping "%" as "%%" for libmilter is
- * done only by reply_milter_lines(), at the edge.
+ * done only by sanitize_milter_lines(), at the edge.
  */
 #ifndef REWORD_REPLY_H
 #define REWORD_REPLY_H
@@ -86,9 +86,9 @@ char *sanitize_text(const char *in, size_t maxlen);
 /* Length of the valid UTF-8 sequence at s (n bytes available, n >= 1), 0
    when the bytes at s do not form one (overlong, surrogate, > U+10FFFF,
    truncated); *cp gets the code point. */
-size_t utf8_seq(const unsigned char *s, size_t n, uint32_t *cp);
+size_t sanitize_utf8_seq(const unsigned char *s, size_t n, uint32_t *cp);
 /* Length of s[0..n) as libmilter counts it: every "%" written twice. */
-size_t reply_escaped_len(const char *s, size_t n);
+size_t sanitize_escaped_len(const char *s, size_t n);
 
 /*
  * Makes r safe to hand to libmilter: sanitizes every line, splits lines whose
@@ -96,14 +96,14 @@ size_t reply_escaped_len(const char *s, size_t n);
  * cuts to REPLY_MAX_LINES lines (the last kept line ends with "..." when text
  * was dropped).  Returns 0, or -1 on no memory.
  */
-int reply_sanitize(struct reply *r);
+int sanitize_reply(struct reply *r);
 
 /*
  * The lines as libmilter wants them: "%" doubled.  Returns a NULL-terminated
- * malloc'd array of malloc'd strings (free with reply_free_lines), or NULL.
+ * malloc'd array of malloc'd strings (free with sanitize_free_lines), or NULL.
  */
-char **reply_milter_lines(const struct reply *r);
-void reply_free_lines(char **lines);
+char **sanitize_milter_lines(const struct reply *r);
+void sanitize_free_lines(char **lines);
 
 /* Class digit of a basic code (5 for 550), or 0. */
 static inline int reply_code_class(int code) { return code / 100; }

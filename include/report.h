@@ -44,15 +44,15 @@ struct counter {
 };
 
 /* Adds to key's counts (kind, temp = 1 for 4xx); returns the entry or NULL. */
-struct counter_entry *counter_add(struct counter *c, const char *key, int kind, int temp,
+struct counter_entry *report_counter_add(struct counter *c, const char *key, int kind, int temp,
                                   unsigned long n);
-const struct counter_entry *counter_find(const struct counter *c, const char *key);
+const struct counter_entry *report_counter_find(const struct counter *c, const char *key);
 /* Sum of an entry's counts for kind (-1 = both kinds), temp (-1 = both classes). */
-unsigned long counter_entry_sum(const struct counter_entry *e, int kind, int temp);
+unsigned long report_counter_entry_sum(const struct counter_entry *e, int kind, int temp);
 /* Sorted view: entry pointers by total count descending (ties by key), or by
    key ascending; malloc'd array of c->n entries (NULL on no memory or empty). */
-const struct counter_entry **counter_sorted(const struct counter *c, int by_key);
-void counter_free(struct counter *c);
+const struct counter_entry **report_counter_sorted(const struct counter *c, int by_key);
+void report_counter_free(struct counter *c);
 
 /* Copies src (len bytes) into dst (cap >= 1 bytes, NUL-terminated) with
    control characters and invalid UTF-8 replaced by '?', cut on a character

@@ -1,7 +1,7 @@
 /*
  * rules.h - the rule file: configuration settings and the compiled rule set.
  *
- * The loader (milter/core/rules/config_load.c) reads a libconfig file and its
+ * The loader (milter/core/rules/conf_load.c) reads a libconfig file and its
  * includes, checks every rule against the code taxonomy, and compiles
  * patterns (PCRE2, JIT) and templates once.  The evaluator (engine.h) uses
  * the result read-only, so one `struct config` can be shared by many
@@ -28,8 +28,8 @@ enum stage {
 #define STAGE_BIT(s)   (1u << (s))
 #define STAGES_ALL     ((1u << STAGE_COUNT) - 1)
 
-const char *stage_name(enum stage s);
-int stage_from_name(const char *name);          /* -1 if unknown; "any" -> STAGE_COUNT */
+const char *names_stage(enum stage s);
+int names_stage_lookup(const char *name);          /* -1 if unknown; "any" -> STAGE_COUNT */
 
 enum action {
     ACTION_REWRITE = 0,   /* change the text of a reply that is being sent anyway */
@@ -40,8 +40,8 @@ enum action {
     ACTION_LOG,           /* audit only, change nothing */
     ACTION_COUNT
 };
-const char *action_name(enum action a);
-int action_from_name(const char *name);          /* -1 if unknown */
+const char *names_action(enum action a);
+int names_action_lookup(const char *name);          /* -1 if unknown */
 
 /* A compiled PCRE2 pattern (opaque outside the core). */
 struct pattern;
@@ -136,7 +136,7 @@ struct upstream_conf {
 #define UPSTREAM_DEFAULT_TIMEOUT   30
 
 struct config {
-    int refs;                       /* see config_ref / config_unref */
+    int refs;                       /* see conf_ref / conf_unref */
     char *path;                     /* main file */
     /* milter { } */
     char *socket;                   /* default "unix:/run/milter-reword/milter-reword.sock" */
@@ -181,10 +181,10 @@ struct config {
  * milter-reword.conf(5)).  Returns the config (refs = 1) when there are no errors,
  * NULL otherwise.  Warnings do not prevent loading.
  */
-struct config *config_load(const char *path, struct diag_list *dl);
+struct config *conf_load(const char *path, struct diag_list *dl);
 /* Same, from a string; `name` is used as the file name in diagnostics. */
-struct config *config_load_string(const char *text, const char *name, struct diag_list *dl);
-struct config *config_ref(struct config *c);
-void config_unref(struct config *c);
+struct config *conf_load_string(const char *text, const char *name, struct diag_list *dl);
+struct config *conf_ref(struct config *c);
+void conf_unref(struct config *c);
 
 #endif

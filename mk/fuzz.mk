@@ -26,7 +26,7 @@
 #
 # Targets: reply (reply_parse/validate/format/sanitize/milter_lines and the
 # engine on the parsed reply), template (template_compile/expand with
-# hostile values), config (config_load_string and engine_eval on what it
+# hostile values), config (conf_load_string and engine_eval on what it
 # loads), proxy (the milter packet codec of milter/core/proto/milter_codec.c:
 # mp_decode on an arbitrary byte stream, in one piece and split in two,
 # and every decoded packet through the optneg, connect, indexed-header and

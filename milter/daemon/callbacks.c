@@ -63,7 +63,7 @@ static sfsistat policy(struct session *s, enum stage st)
     session_facts(s, &f);
     struct event ev = { .stage = st, .source = "self", .orig = NULL, .facts = &f };
     struct decision d;
-    decision_init(&d);
+    engine_decision_init(&d);
     int rc = engine_eval(s->cfg, &ev, &d);
     sfsistat v = SMFIS_CONTINUE;
     if (rc < 0)
@@ -73,18 +73,18 @@ static sfsistat policy(struct session *s, enum stage st)
         if (d.action == ACTION_REJECT || d.action == ACTION_TEMPFAIL || d.action == ACTION_DISCARD) {
             if (!s->has_pending) {
                 s->pending = d;            /* moves ownership */
-                decision_init(&d);
+                engine_decision_init(&d);
                 s->pending_stage = st;
                 s->has_pending = 1;
                 dlog(LOG_INFO, s->id, "rule %s at %s: %s from MAIL on",
-                     s->pending.rule ? s->pending.rule->name : "?", stage_name(st),
-                     action_name(s->pending.action));
+                     s->pending.rule ? s->pending.rule->name : "?", names_stage(st),
+                     names_action(s->pending.action));
             }
         } else
             v = verdict_apply(s, st, st, &d);
     } else if (rc > 0)
         v = verdict_apply(s, st, st, &d);
-    decision_free(&d);
+    engine_decision_free(&d);
     return v;
 }
 
@@ -162,7 +162,7 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
     struct session *s = cfg ? session_new(ctx, cfg) : NULL;
     if (s == NULL) {
         if (cfg)
-            config_unref(cfg);
+            conf_unref(cfg);
         /* Take every event with replies: the MAIL callback will fail safe. */
         *pf0 = 0;
         *pf1 = 0;
@@ -221,7 +221,7 @@ static sfsistat cb_connect(SMFICTX *ctx, char *hostname, struct sockaddr *sa)
         s = cfg ? session_new(ctx, cfg) : NULL;
         if (s == NULL) {
             if (cfg)
-                config_unref(cfg);
+                conf_unref(cfg);
             return SMFIS_CONTINUE;          /* no_session() at MAIL */
         }
         smfi_setpriv(ctx, s);
@@ -342,7 +342,7 @@ static sfsistat observe_rejected_rcpt(struct session *s)
     else
         snprintf(guess, sizeof guess, "%d %s", host && host[0] == '4' ? 450 : 550, original);
     struct decision d;
-    decision_init(&d);
+    engine_decision_init(&d);
     int matched = 0;
     if (reply_parse(guess, &orig, NULL) == 0) {
         struct session_facts f;
@@ -355,7 +355,7 @@ static sfsistat observe_rejected_rcpt(struct session *s)
         }
     }
     verdict_observe(s, STAGE_RCPT, original, &d, matched > 0);
-    decision_free(&d);
+    engine_decision_free(&d);
     reply_free(&orig);
     return SMFIS_CONTINUE;      /* ignored by the MTA for a rejected recipient */
 }

@@ -37,10 +37,10 @@ void log_open(const char *facility, int to_stderr);
 /* A log line; `id` (queue id or session id, may be NULL) is put in front. */
 void dlog(int prio, const char *id, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void log_diags(const struct diag_list *dl);
-int audit_open(const char *jsonl_path);      /* NULL path: syslog only */
-void audit_reopen(void);
-void audit_emit(const struct audit_record *r);
-void audit_close(void);
+int logging_audit_open(const char *jsonl_path);      /* NULL path: syslog only */
+void logging_audit_reopen(void);
+void logging_audit_emit(const struct audit_record *r);
+void logging_audit_close(void);
 
 /* callbacks.c */
 extern struct smfiDesc reword_filter;

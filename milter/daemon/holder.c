@@ -19,13 +19,13 @@ void holder_set(struct config *c)
     current = c;
     pthread_mutex_unlock(&holder_lock);
     if (old)
-        config_unref(old);
+        conf_unref(old);
 }
 
 struct config *holder_get(void)
 {
     pthread_mutex_lock(&holder_lock);
-    struct config *c = current ? config_ref(current) : NULL;
+    struct config *c = current ? conf_ref(current) : NULL;
     pthread_mutex_unlock(&holder_lock);
     return c;
 }
@@ -34,7 +34,7 @@ int holder_reload(const char *path)
 {
     struct diag_list dl;
     diag_init(&dl);
-    struct config *c = config_load(path, &dl);
+    struct config *c = conf_load(path, &dl);
     diag_sort(&dl);
     log_diags(&dl);
     diag_free(&dl);

@@ -64,7 +64,7 @@ void log_diags(const struct diag_list *dl)
 static struct audit_log jsonl;
 static int jsonl_on;
 
-int audit_open(const char *path)
+int logging_audit_open(const char *path)
 {
     if (path == NULL || *path == '\0')
         return 0;
@@ -77,7 +77,7 @@ int audit_open(const char *path)
     return 0;
 }
 
-void audit_reopen(void)
+void logging_audit_reopen(void)
 {
     if (!jsonl_on)
         return;
@@ -87,7 +87,7 @@ void audit_reopen(void)
         dlog(LOG_INFO, NULL, "audit log %s reopened", jsonl.path);
 }
 
-void audit_emit(const struct audit_record *r)
+void logging_audit_emit(const struct audit_record *r)
 {
     char *text = audit_text(r);
     if (text) {
@@ -107,7 +107,7 @@ void audit_emit(const struct audit_record *r)
     free(line);
 }
 
-void audit_close(void)
+void logging_audit_close(void)
 {
     if (jsonl_on)
         audit_log_close(&jsonl);

@@ -71,11 +71,11 @@ static int check_config(const char *path, FILE *f, int errors_only, const char *
 {
     struct diag_list dl;
     diag_init(&dl);
-    struct config *c = config_load(path, &dl);
+    struct config *c = conf_load(path, &dl);
     diag_sort(&dl);
     int rc = report_check(&dl, c != NULL, path, f, errors_only, as);
     if (c)
-        config_unref(c);
+        conf_unref(c);
     diag_free(&dl);
     return rc;
 }
@@ -255,7 +255,7 @@ int main(int argc, char **argv)
 
     struct diag_list dl;
     diag_init(&dl);
-    struct config *cfg = config_load(o.config_path, &dl);
+    struct config *cfg = conf_load(o.config_path, &dl);
     diag_sort(&dl);
     if (!check_only)
         print_diags(&dl, o.config_path, stderr, 0);
@@ -280,7 +280,7 @@ int main(int argc, char **argv)
             rc = report_check(&dl, cfg != NULL, o.config_path, stdout, 0, NULL);
         }
         if (cfg)
-            config_unref(cfg);
+            conf_unref(cfg);
         diag_free(&dl);
         return rc;
     }
@@ -326,7 +326,7 @@ int main(int argc, char **argv)
     }
     if (pidfile && write_pidfile(pidfile) < 0)
         dlog(LOG_ERR, NULL, "cannot write pidfile %s: %s", pidfile, strerror(errno));
-    audit_open(cfg->jsonl);
+    logging_audit_open(cfg->jsonl);
     dlog(LOG_INFO, NULL, "starting " DAEMON_NAME " %s on %s with %zu rules from %s (mode %s)",
          REWORD_VERSION, conn, cfg->nrules, o.config_path,
          cfg->mode == MODE_AUDIT ? "audit" : "enforce");
@@ -337,6 +337,6 @@ int main(int argc, char **argv)
     if (path)
         unlink(path);
     holder_clear();
-    audit_close();
+    logging_audit_close();
     return rc;
 }

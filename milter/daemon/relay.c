@@ -98,13 +98,13 @@ static void keep_pending(struct session *s, enum stage st, const char *source,
         return;
     }
     s->pending = *d;                /* moves ownership */
-    decision_init(d);
+    engine_decision_init(d);
     s->pending_stage = st;
     s->pending_source = source;
     s->pending_original = original ? strdup(original) : NULL;
     s->has_pending = 1;
     dlog(LOG_INFO, session_log_id(s), "upstream %s refused at %s: %s from MAIL on", source,
-         stage_name(st), action_name(s->pending.action));
+         names_stage(st), names_action(s->pending.action));
 }
 
 /* Explains an upstream's reply through the rules; 0, or -1 (on_error). */
@@ -138,12 +138,12 @@ static sfsistat refused(struct session *s, enum stage st, struct chain_result *r
 {
     const char *source = r->up->name;
     struct decision d;
-    decision_init(&d);
+    engine_decision_init(&d);
     if (r->cmd == MPR_DISCARD) {
         d.action = ACTION_DISCARD;
         if (st <= STAGE_HELO) {     /* Postfix ignores DISCARD there, so do we */
             dlog(LOG_WARNING, session_log_id(s), "upstream %s: DISCARD at %s ignored", source,
-                 stage_name(st));
+                 names_stage(st));
             return SMFIS_CONTINUE;
         }
         return verdict_relay(s, st, st, source, NULL, &d, NULL);
@@ -159,7 +159,7 @@ static sfsistat refused(struct session *s, enum stage st, struct chain_result *r
         v = SMFIS_CONTINUE;
     } else
         v = verdict_relay(s, st, st, source, original, &d, NULL);
-    decision_free(&d);
+    engine_decision_free(&d);
     return v;
 }
 
@@ -167,7 +167,7 @@ static sfsistat failed(struct session *s, enum stage st, struct chain_result *r)
 {
     enum action a = r->up->on_failure;
     struct decision d;
-    decision_init(&d);
+    engine_decision_init(&d);
     d.action = a;
     if (engine_default_reply(a, a == ACTION_REJECT ? "5.3.0" : "4.3.0", &d.reply) == 0)
         d.has_reply = 1;
@@ -178,7 +178,7 @@ static sfsistat failed(struct session *s, enum stage st, struct chain_result *r)
         keep_pending(s, st, r->up->name, NULL, &d);
     else
         v = verdict_relay(s, st, st, r->up->name, NULL, &d, note);
-    decision_free(&d);
+    engine_decision_free(&d);
     return v;
 }
 

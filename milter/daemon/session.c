@@ -23,7 +23,7 @@ struct session *session_new(SMFICTX *ctx, struct config *cfg)
     s->cfg = cfg;
     unsigned long n = atomic_fetch_add(&session_counter, 1) + 1;
     snprintf(s->id, sizeof s->id, "S%lx.%lx", (unsigned long)getpid() & 0xfffff, n);
-    decision_init(&s->pending);
+    engine_decision_init(&s->pending);
     if (cfg && cfg->nheader_conds > 0) {
         s->hbits_size = engine_header_bits_size(cfg);
         s->hbits = calloc(1, s->hbits_size);
@@ -55,7 +55,7 @@ void session_reset_message(struct session *s)
 
 void session_clear_pending(struct session *s)
 {
-    decision_free(&s->pending);
+    engine_decision_free(&s->pending);
     free(s->pending_original);
     s->pending_original = NULL;
     s->pending_source = NULL;
@@ -70,12 +70,12 @@ void session_free(struct session *s)
     free(s->client_addr);
     free(s->client_name);
     free(s->helo);
-    decision_free(&s->pending);
+    engine_decision_free(&s->pending);
     free(s->pending_original);
     chain_close(s->chain);
     free(s->hbits);
     if (s->cfg)
-        config_unref(s->cfg);
+        conf_unref(s->cfg);
     free(s);
 }
 

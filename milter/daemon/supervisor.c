@@ -176,7 +176,7 @@ static void *worker_signal_thread(void *unused)
         if (sig == SIGUSR2)
             holder_reload(reload_path);
         else if (sig == SIGUSR1)
-            audit_reopen();
+            logging_audit_reopen();
     }
     return NULL;
 }

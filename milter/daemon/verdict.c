@@ -29,7 +29,7 @@ static void fill_record(struct audit_record *r, struct session *s, enum stage st
     clock_gettime(CLOCK_REALTIME, &r->time);
     r->session = s->id;
     r->queue_id = s->queue_id;
-    r->stage = stage_name(st);
+    r->stage = names_stage(st);
     r->client_addr = s->client_addr;
     r->client_name = s->client_name;
     r->helo = s->helo;
@@ -53,7 +53,7 @@ static void emit(struct session *s, enum stage st, const char *source, const cha
     r.rule = rule ? rule->name : NULL;
     r.action = action;
     r.note = note;
-    audit_emit(&r);
+    logging_audit_emit(&r);
     free(wire);
 }
 
@@ -68,7 +68,7 @@ static int set_reply(SMFICTX *ctx, const struct reply *rp)
 {
     char code[8];
     snprintf(code, sizeof code, "%d", rp->code);
-    char **lines = reply_milter_lines(rp);
+    char **lines = sanitize_milter_lines(rp);
     if (lines == NULL)
         return -1;
     char *x = rp->has_enhanced ? (char *)rp->enhanced : NULL;
@@ -84,7 +84,7 @@ static int set_reply(SMFICTX *ctx, const struct reply *rp)
                              l[17], l[18], l[19], l[20], l[21], l[22], l[23], l[24], l[25],
                              l[26], l[27], l[28], l[29], l[30], l[31], (char *)NULL);
     }
-    reply_free_lines(lines);
+    sanitize_free_lines(lines);
     return rc == MI_SUCCESS ? 0 : -1;
 }
 
@@ -113,12 +113,12 @@ static sfsistat refuse(struct session *s, enum action a, const struct reply *rp)
 sfsistat verdict_apply(struct session *s, enum stage now, enum stage rule_stage,
                        const struct decision *d)
 {
-    const char *act = action_name(d->action);
+    const char *act = names_action(d->action);
     int audit_only = s->cfg && s->cfg->mode == MODE_AUDIT;
     char note[96] = "";
     if (now != rule_stage)
-        snprintf(note, sizeof note, "decided at %s, applied at %s", stage_name(rule_stage),
-                 stage_name(now));
+        snprintf(note, sizeof note, "decided at %s, applied at %s", names_stage(rule_stage),
+                 names_stage(now));
     switch (d->action) {
     case ACTION_REJECT:
     case ACTION_TEMPFAIL:
@@ -135,7 +135,7 @@ sfsistat verdict_apply(struct session *s, enum stage now, enum stage rule_stage,
         else if (now != STAGE_RCPT)
             s->msg_accepted = 1;
         dlog(LOG_INFO, session_log_id(s), "accepted by rule %s at %s",
-             d->rule ? d->rule->name : "?", stage_name(now));
+             d->rule ? d->rule->name : "?", names_stage(now));
         return SMFIS_CONTINUE;
     case ACTION_LOG:
     case ACTION_REWRITE:
@@ -152,8 +152,8 @@ sfsistat verdict_relay(struct session *s, enum stage now, enum stage decided,
     char buf[320];
     if (now != decided)
         snprintf(buf, sizeof buf, "%s%sdecided at %s, applied at %s", note ? note : "",
-                 note ? "; " : "", stage_name(decided), stage_name(now));
-    emit(s, decided, source, original, d, d->rule, action_name(d->action),
+                 note ? "; " : "", names_stage(decided), names_stage(now));
+    emit(s, decided, source, original, d, d->rule, names_action(d->action),
          now != decided ? buf : note);
     /* Upstream decisions are relayed in audit mode too: in proxy mode the
        MTA no longer talks to the upstream, so dropping them would switch
@@ -169,9 +169,9 @@ sfsistat verdict_error(struct session *s, enum stage now, const char *what)
 {
     enum action a = s->cfg ? s->cfg->on_error : ACTION_TEMPFAIL;
     dlog(LOG_ERR, session_log_id(s), "internal error at %s: %s; on_error=%s",
-         stage_name(now), what, action_name(a));
+         names_stage(now), what, names_action(a));
     struct decision d;
-    decision_init(&d);
+    engine_decision_init(&d);
     if (a == ACTION_REJECT || a == ACTION_TEMPFAIL) {
         if (engine_default_reply(a, a == ACTION_REJECT ? "5.3.0" : "4.3.0", &d.reply) == 0)
             d.has_reply = 1;
@@ -179,11 +179,11 @@ sfsistat verdict_error(struct session *s, enum stage now, const char *what)
     d.action = a;
     char note[160];
     snprintf(note, sizeof note, "on_error: %s", what);
-    verdict_audit(s, now, &d, action_name(a), note);
+    verdict_audit(s, now, &d, names_action(a), note);
     sfsistat rc = SMFIS_CONTINUE;
     if (!(s->cfg && s->cfg->mode == MODE_AUDIT) && (a == ACTION_REJECT || a == ACTION_TEMPFAIL))
         rc = refuse(s, a, d.has_reply ? &d.reply : NULL);
-    decision_free(&d);
+    engine_decision_free(&d);
     return rc;
 }
 

@@ -86,7 +86,7 @@ static void note_failure(struct chain *ch, struct upstream *u)
         u->state = UP_DONE_CONN;
     } else
         logf_(ch, LOG_ERR, "upstream %s failed: %s; on_failure=%s", u->conf->name, u->why,
-              action_name(u->conf->on_failure));
+              names_action(u->conf->on_failure));
 }
 
 struct chain *chain_open(const struct config *cfg, unsigned long mta_actions,

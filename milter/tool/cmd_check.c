@@ -74,7 +74,7 @@ int cmd_check(int argc, char **argv)
     }
     struct diag_list dl;
     diag_init(&dl);
-    struct config *cfg = config_load(path, &dl);
+    struct config *cfg = conf_load(path, &dl);
     if (cfg)
         footer_check(cfg, &dl);     /* rules that also explain Postfix's own replies */
     diag_sort(&dl);
@@ -88,7 +88,7 @@ int cmd_check(int argc, char **argv)
                 cfg ? "loaded" : "NOT loaded");
     int status = (errors > 0 || cfg == NULL || (strict && warnings > 0)) ? 1 : 0;
     if (cfg)
-        config_unref(cfg);
+        conf_unref(cfg);
     diag_free(&dl);
     return status;
 }

@@ -54,19 +54,19 @@ static int apply_rules(const struct explain_opts *o, const struct reply *r,
     struct event ev = { .stage = (enum stage)o->stage, .source = o->source,
                         .orig = r, .facts = &facts };
     struct decision d;
-    decision_init(&d);
+    engine_decision_init(&d);
     int rc = engine_eval(o->cfg, &ev, &d);
     *rewritten = NULL;
     *rule = NULL;
     if (rc < 0) {
-        decision_free(&d);
+        engine_decision_free(&d);
         return -1;
     }
     if (d.has_reply)
         *rewritten = reply_format(&d.reply, "\n");
     if (d.rule)
         *rule = d.rule->name;     /* owned by the config, which outlives the output */
-    decision_free(&d);
+    engine_decision_free(&d);
     return 0;
 }
 
@@ -236,7 +236,7 @@ int cmd_explain(int argc, char **argv)
         else if ((strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0) && i + 1 < argc)
             o.config = argv[++i];
         else if (strcmp(a, "--stage") == 0 && i + 1 < argc) {
-            o.stage = stage_from_name(argv[++i]);
+            o.stage = names_stage_lookup(argv[++i]);
             if (o.stage < 0) {
                 fprintf(stderr, "reword explain: unknown stage '%s'\n", argv[i]);
                 return 2;
@@ -260,7 +260,7 @@ int cmd_explain(int argc, char **argv)
     if (o.config) {
         struct diag_list dl;
         diag_init(&dl);
-        o.cfg = config_load(o.config, &dl);
+        o.cfg = conf_load(o.config, &dl);
         if (o.cfg == NULL) {
             diag_sort(&dl);
             print_diags(&dl, "");
@@ -278,6 +278,6 @@ int cmd_explain(int argc, char **argv)
             status |= explain_one(&o, argv[i]);
     }
     if (o.cfg)
-        config_unref(o.cfg);
+        conf_unref(o.cfg);
     return status;
 }

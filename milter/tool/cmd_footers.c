@@ -32,7 +32,7 @@ int cmd_footers(int argc, char **argv)
     }
     struct diag_list dl;
     diag_init(&dl);
-    struct config *c = config_load(path, &dl);
+    struct config *c = conf_load(path, &dl);
     if (c)
         footer_check(c, &dl);
     diag_sort(&dl);
@@ -40,7 +40,7 @@ int cmd_footers(int argc, char **argv)
         print_diags(&dl, "");
         fprintf(stderr, "reword postfix-footers: %s has errors; no table written\n", path);
         if (c)
-            config_unref(c);
+            conf_unref(c);
         diag_free(&dl);
         return 1;
     }
@@ -53,7 +53,7 @@ int cmd_footers(int argc, char **argv)
         out = fopen(tmp, "w");
         if (out == NULL) {
             fprintf(stderr, "reword postfix-footers: %s: %s\n", tmp, strerror(errno));
-            config_unref(c);
+            conf_unref(c);
             return 1;
         }
     }
@@ -70,6 +70,6 @@ int cmd_footers(int argc, char **argv)
     }
     if (!bad)
         fprintf(stderr, "reword postfix-footers: %d entries from %s\n", n, path);
-    config_unref(c);
+    conf_unref(c);
     return bad ? 1 : 0;
 }

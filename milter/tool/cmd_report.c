@@ -103,7 +103,7 @@ int cmd_report(int argc, char **argv)
     if (config) {
         struct diag_list dl;
         diag_init(&dl);
-        cfg = config_load(config, &dl);
+        cfg = conf_load(config, &dl);
         if (cfg == NULL) {
             diag_sort(&dl);
             print_diags(&dl, "");
@@ -131,7 +131,7 @@ int cmd_report(int argc, char **argv)
         fprintf(stderr, "reword report: %s: %s\n", outpath, strerror(errno));
         report_free(&r);
         if (cfg)
-            config_unref(cfg);
+            conf_unref(cfg);
         free(files);
         return 1;
     }
@@ -167,7 +167,7 @@ int cmd_report(int argc, char **argv)
     }
     report_free(&r);
     if (cfg)
-        config_unref(cfg);
+        conf_unref(cfg);
     free(files);
     return status;
 }

@@ -77,7 +77,7 @@ static void html_table(const struct out *x, const struct table *t)
         fprintf(o, "</p></section>\n");
         return;
     }
-    const struct counter_entry **idx = counter_sorted(t->c, 0);
+    const struct counter_entry **idx = report_counter_sorted(t->c, 0);
     if (idx == NULL)
         return;
     size_t n = t->top && t->c->n > x->top ? x->top : t->c->n;
@@ -117,15 +117,15 @@ static void html_table(const struct out *x, const struct table *t)
         }
         if (x->both) {
             fprintf(o, "<td class=n>%s</td><td class=n>%s</td>",
-                    commas(counter_entry_sum(e, 0, -1), a, sizeof a),
-                    commas(counter_entry_sum(e, 1, -1), b, sizeof b));
+                    commas(report_counter_entry_sum(e, 0, -1), a, sizeof a),
+                    commas(report_counter_entry_sum(e, 1, -1), b, sizeof b));
         } else {
-            unsigned long v = counter_entry_sum(e, x->kind, -1);
+            unsigned long v = report_counter_entry_sum(e, x->kind, -1);
             fprintf(o, "<td class=n>%s</td>", commas(v, a, sizeof a));
             if (t->split)
                 fprintf(o, "<td class=n>%s</td><td class=n>%s</td>",
-                        commas(counter_entry_sum(e, x->kind, 0), a, sizeof a),
-                        commas(counter_entry_sum(e, x->kind, 1), b, sizeof b));
+                        commas(report_counter_entry_sum(e, x->kind, 0), a, sizeof a),
+                        commas(report_counter_entry_sum(e, x->kind, 1), b, sizeof b));
             double share = total ? 100.0 * v / total : 0.0;
             fprintf(o, "<td class=n>%s%.1f%%</td><td class=bar><span%s style=\"width:%.1f%%\">"
                        "</span></td>", v && share < 0.05 ? "&lt;" : "", v && share < 0.05 ? 0.1 : share,

@@ -55,7 +55,7 @@ static void json_counts(FILE *o, const unsigned long n[REPORT_KINDS][2])
 static void json_table(const struct out *x, const struct table *t)
 {
     FILE *o = x->o;
-    const struct counter_entry **idx = counter_sorted(t->c, 0);
+    const struct counter_entry **idx = report_counter_sorted(t->c, 0);
     size_t n = t->top && t->c->n > x->top ? x->top : t->c->n;
     fprintf(o, ",\n\"%s\":[", t->id);
     for (size_t i = 0; idx && i < n; i++) {
@@ -85,7 +85,7 @@ static void json_timeline(const struct out *x, enum report_unit unit, const char
     fprintf(x->o, ",\n\"%s\":[", name);
     if (unit == REPORT_HOUR && report_pick_unit(x->r, 100000) != REPORT_HOUR) {
         /* over a decade of hours: only the hours that have rejections */
-        const struct counter_entry **idx = counter_sorted(&x->r->by_hour, 1);
+        const struct counter_entry **idx = report_counter_sorted(&x->r->by_hour, 1);
         for (size_t i = 0; idx && i < x->r->by_hour.n; i++) {
             fprintf(x->o, "%s\n {\"key\":\"%s:00\",", i ? "," : "", idx[i]->key);
             json_counts(x->o, (const unsigned long (*)[2])idx[i]->n);

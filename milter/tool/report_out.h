@@ -41,7 +41,7 @@ struct out {
 /* Sum of an entry's counts over the kinds shown (both, or the one kind). */
 static inline unsigned long total_of(const struct out *x, const struct counter_entry *e)
 {
-    return counter_entry_sum(e, x->both ? -1 : x->kind, -1);
+    return report_counter_entry_sum(e, x->both ? -1 : x->kind, -1);
 }
 
 /* Rejections of the kinds shown. */

@@ -72,7 +72,7 @@ static void text_table(const struct out *x, const struct table *t)
         fprintf(o, "  %s\n", t->empty);
         return;
     }
-    const struct counter_entry **idx = counter_sorted(t->c, 0);
+    const struct counter_entry **idx = report_counter_sorted(t->c, 0);
     if (idx == NULL)
         return;
     size_t n = t->top && t->c->n > x->top ? x->top : t->c->n;
@@ -124,14 +124,14 @@ static void text_table(const struct out *x, const struct table *t)
             fputs("  ", o);
         }
         if (x->both)
-            fprintf(o, "%10s  %10s", commas(counter_entry_sum(e, 0, -1), a, sizeof a),
-                    commas(counter_entry_sum(e, 1, -1), b, sizeof b));
+            fprintf(o, "%10s  %10s", commas(report_counter_entry_sum(e, 0, -1), a, sizeof a),
+                    commas(report_counter_entry_sum(e, 1, -1), b, sizeof b));
         else {
-            unsigned long v = counter_entry_sum(e, x->kind, -1);
+            unsigned long v = report_counter_entry_sum(e, x->kind, -1);
             fprintf(o, "%10s", commas(v, a, sizeof a));
             if (t->split)
-                fprintf(o, "  %9s  %9s", commas(counter_entry_sum(e, x->kind, 0), a, sizeof a),
-                        commas(counter_entry_sum(e, x->kind, 1), b, sizeof b));
+                fprintf(o, "  %9s  %9s", commas(report_counter_entry_sum(e, x->kind, 0), a, sizeof a),
+                        commas(report_counter_entry_sum(e, x->kind, 1), b, sizeof b));
             text_share(o, v, total);
             fputs("  ", o);
             text_bar(o, v, max, 20, *mn || key_last);

@@ -9,9 +9,9 @@
  * README's rule 7, "libmilter limits"):
  *   - 1 to REPLY_MAX_LINES (32) lines, none NULL;
  *   - no CR, LF or other control character (C0, DEL, C1) in any line, and
- *     valid UTF-8 (reply_sanitize's documented guarantee);
+ *     valid UTF-8 (sanitize_reply's documented guarantee);
  *   - each line at most REPLY_MAX_LINE_LEN (966; 980 on the wire) bytes once "%" is doubled;
- *   - reply_milter_lines gives exactly nlines lines, each <= REPLY_MAX_LINE_LEN bytes,
+ *   - sanitize_milter_lines gives exactly nlines lines, each <= REPLY_MAX_LINE_LEN bytes,
  *     every "%" doubled (no lone "%"), and undoubling gives the line back;
  *   - reply_validate(REPLY_CTX_MILTER) reports none of crlf-in-text,
  *     line-too-long, too-many-lines, control-char; for replies that are
@@ -244,11 +244,11 @@ static inline void fuzz_check_reply(const struct reply *r, int flags, int want_c
     diag_free(&dl);
 
     /* libmilter's view: "%" doubled, <= REPLY_MAX_LINE_LEN bytes, as many lines */
-    char **ml = reply_milter_lines(r);
-    FUZZ_CHECK(ml != NULL, "%s: reply_milter_lines failed", what);
+    char **ml = sanitize_milter_lines(r);
+    FUZZ_CHECK(ml != NULL, "%s: sanitize_milter_lines failed", what);
     size_t n = 0;
     for (; ml[n]; n++) {
-        FUZZ_CHECK(n < r->nlines, "%s: reply_milter_lines gave more lines than %zu", what,
+        FUZZ_CHECK(n < r->nlines, "%s: sanitize_milter_lines gave more lines than %zu", what,
                    r->nlines);
         const char *m = ml[n], *orig = r->lines[n];
         REPLY_CHECK(r, strlen(m) <= REPLY_MAX_LINE_LEN, "%s: milter line %zu is %zu bytes", what,
@@ -265,9 +265,9 @@ static inline void fuzz_check_reply(const struct reply *r, int flags, int want_c
         }
         REPLY_CHECK(r, orig[k] == '\0', "%s: milter line %zu is shorter than the text", what, n);
     }
-    FUZZ_CHECK(n == r->nlines, "%s: reply_milter_lines gave %zu lines for %zu", what, n,
+    FUZZ_CHECK(n == r->nlines, "%s: sanitize_milter_lines gave %zu lines for %zu", what, n,
                r->nlines);
-    reply_free_lines(ml);
+    sanitize_free_lines(ml);
 
     /* wire form: exactly nlines-1 line breaks */
     char *w = reply_format(r, "\r\n");
@@ -284,7 +284,7 @@ static inline void fuzz_check_reply(const struct reply *r, int flags, int want_c
 
 static inline const char *fuzz_action(enum action a)
 {
-    const char *n = action_name(a);
+    const char *n = names_action(a);
     return n ? n : "?";
 }
 

@@ -1,6 +1,6 @@
 /*
  * fuzz_config.c - libFuzzer target: the rule-file loader and checker
- * (config_load_string: libconfig text in, diagnostics out) and, when a file
+ * (conf_load_string: libconfig text in, diagnostics out) and, when a file
  * loads, the engine on it.
  *
  * Input: the rule file's text, then optionally a NUL byte and session facts
@@ -212,9 +212,9 @@ static void check_diags(const struct diag_list *dl, const struct config *c)
         errors += d->severity == DIAG_ERROR;
     }
     if (c == NULL)
-        FUZZ_CHECK(errors > 0, "config_load_string failed without an error diagnostic");
+        FUZZ_CHECK(errors > 0, "conf_load_string failed without an error diagnostic");
     else
-        FUZZ_CHECK(errors == 0, "config_load_string returned a config with %zu error(s), "
+        FUZZ_CHECK(errors == 0, "conf_load_string returned a config with %zu error(s), "
                    "first: %s", errors, dl->n ? dl->v[0].message : "?");
 }
 
@@ -262,7 +262,7 @@ static int eval_checked(const struct config *c, const struct event *ev, struct d
 {
     int rc = engine_eval(c, ev, d);
     struct decision u;
-    decision_init(&u);
+    engine_decision_init(&u);
     int ru = engine_eval_unindexed(c, ev, &u);
     int same = ru == rc && u.rule == d->rule;
     if (same && rc >= 0)
@@ -278,7 +278,7 @@ static int eval_checked(const struct config *c, const struct event *ev, struct d
                 d->rule ? d->rule->name : "-", ru, u.rule ? u.rule->name : "-");
         abort();
     }
-    decision_free(&u);
+    engine_decision_free(&u);
     return rc;
 }
 static void run_engine(const struct config *c, const struct fuzz_fields *ff)
@@ -319,7 +319,7 @@ static void run_engine(const struct config *c, const struct fuzz_fields *ff)
         FUZZ_CHECK(reply_parse("550 5.7.1 Command rejected", &orig, NULL) == 0, "parse");
 
     struct decision d;
-    decision_init(&d);
+    engine_decision_init(&d);
     /* the reply event, as given and with stage and source unknown */
     struct event ev = { .stage = st, .source = source, .orig = &orig, .facts = &fi.f };
     int rc = eval_checked(c, &ev, &d);
@@ -335,7 +335,7 @@ static void run_engine(const struct config *c, const struct fuzz_fields *ff)
         rc = eval_checked(c, &pe, &d);
         fuzz_check_decision(c, &pe, rc, &d, "policy event");
     }
-    decision_free(&d);
+    engine_decision_free(&d);
     reply_free(&orig);
 }
 
@@ -350,13 +350,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     struct diag_list dl;
     diag_init(&dl);
-    struct config *c = config_load_string(text, main_name, &dl);
+    struct config *c = conf_load_string(text, main_name, &dl);
     check_diags(&dl, c);
     diag_free(&dl);
     if (c) {
         check_config(c);
         run_engine(c, &ff);
-        config_unref(c);
+        conf_unref(c);
     }
     free(ff.buf);
     return 0;

@@ -15,9 +15,9 @@
  *      rule set and against the shipped conf/milter-reword.conf (every pack), with
  *      hostile session facts (CR/LF, "%", invalid UTF-8, over-long values):
  *      the decision holds every invariant of fuzz_check_decision;
- *   5. reply_sanitize, then the text invariants of fuzz_check_reply (no
+ *   5. sanitize_reply, then the text invariants of fuzz_check_reply (no
  *      CR/LF/controls, <= 980 bytes with "%" doubled, <= 32 lines, the
- *      reply_milter_lines escaping); not-for-milter for a 4xx/5xx.
+ *      sanitize_milter_lines escaping); not-for-milter for a 4xx/5xx.
  * Any violation abort()s (see fuzz_common.h).
  */
 #include <stdint.h>
@@ -88,10 +88,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     char path[4096];
     snprintf(path, sizeof path, "%s/conf/milter-reword.conf", src ? src : FUZZ_SRCDIR);
     diag_init(&dl);
-    empty_cfg = load_or_die("an empty rule set", config_load_string("rules = ();", "empty", &dl),
+    empty_cfg = load_or_die("an empty rule set", conf_load_string("rules = ();", "empty", &dl),
                             &dl);
     diag_init(&dl);
-    defaults_cfg = load_or_die(path, config_load(path, &dl), &dl);
+    defaults_cfg = load_or_die(path, conf_load(path, &dl), &dl);
     return 0;
 }
 
@@ -100,10 +100,10 @@ static void eval_against(const struct config *c, const struct reply *orig, const
     struct event ev = { .stage = STAGE_COUNT, .source = NULL, .orig = orig,
                         .facts = hostile_facts() };
     struct decision d;
-    decision_init(&d);
+    engine_decision_init(&d);
     int rc = engine_eval(c, &ev, &d);
     fuzz_check_decision(c, &ev, rc, &d, what);
-    decision_free(&d);
+    engine_decision_free(&d);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -171,9 +171,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     eval_against(defaults_cfg, &r, "engine(shipped config)");
 
     /* 5. sanitize for libmilter */
-    FUZZ_CHECK(reply_sanitize(&r) == 0, "reply_sanitize failed");
+    FUZZ_CHECK(sanitize_reply(&r) == 0, "sanitize_reply failed");
     int cls = r.code / 100;
-    fuzz_check_reply(&r, (cls == 4 || cls == 5) ? FUZZ_MILTER : 0, 0, "reply_sanitize");
+    fuzz_check_reply(&r, (cls == 4 || cls == 5) ? FUZZ_MILTER : 0, 0, "sanitize_reply");
     /* sanitizing is idempotent on the text */
     struct reply again;
     reply_init(&again);
@@ -183,7 +183,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     again.nlines = r.nlines;
     for (size_t i = 0; i < r.nlines; i++)
         FUZZ_CHECK((again.lines[i] = strdup(r.lines[i])) != NULL, "no memory");
-    FUZZ_CHECK(reply_sanitize(&again) == 0, "reply_sanitize (second time) failed");
+    FUZZ_CHECK(sanitize_reply(&again) == 0, "sanitize_reply (second time) failed");
     REPLY_CHECK(&r, again.nlines == r.nlines, "sanitize twice: %zu lines became %zu", r.nlines,
                 again.nlines);
     for (size_t i = 0; i < r.nlines; i++)

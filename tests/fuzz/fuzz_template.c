@@ -24,7 +24,7 @@
  *     and it holds no more CR, LF or other control bytes than the template's
  *     own literal text has (the values add none);
  *   - every expansion, put into a reply (550 5.7.1 / 451 4.7.1), then
- *     reply_sanitize'd, passes fuzz_check_reply for libmilter.
+ *     sanitize_reply'd, passes fuzz_check_reply for libmilter.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -85,7 +85,7 @@ static void as_reply(const char *text, int cls, const char *what)
     reply_init(&r);
     int rc = reply_set(&r, cls == 5 ? 550 : 451, cls == 5 ? "5.7.1" : "4.7.1", text);
     FUZZ_CHECK(rc == 0, "%s: reply_set failed", what);
-    FUZZ_CHECK(reply_sanitize(&r) == 0, "%s: reply_sanitize failed", what);
+    FUZZ_CHECK(sanitize_reply(&r) == 0, "%s: sanitize_reply failed", what);
     fuzz_check_reply(&r, FUZZ_CODES | FUZZ_MILTER | FUZZ_OWN, cls, what);
     reply_free(&r);
 }

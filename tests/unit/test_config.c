@@ -73,7 +73,7 @@ static struct config *load_data(const char *rel, struct diag_list *dl)
     snprintf(path, sizeof path, "%s%s", DATA, rel);
     if (dl)
         diag_init(dl);
-    return config_load(path, dl);
+    return conf_load(path, dl);
 }
 
 /* ---- the example of the issue ---- */
@@ -132,7 +132,7 @@ static void test_example(void **state)
     assert_int_equal(r->reply.code, 0);             /* derived by the engine */
     assert_string_equal(r->reply.enhanced, "5.7.1");
     assert_int_equal(r->reply.nlines, 0);
-    config_unref(c);
+    conf_unref(c);
     diag_free(&dl);
 }
 
@@ -213,7 +213,7 @@ static void test_diagnostic_files(void **state)
             assert_int_equal(diag_count(&dl, DIAG_ERROR), 0);
         else
             assert_true(diag_count(&dl, DIAG_ERROR) > 0 || k->sev == DIAG_WARNING);
-        config_unref(c);
+        conf_unref(c);
         diag_free(&dl);
     }
 }
@@ -229,7 +229,7 @@ static void test_upstream_source(void **state)
     assert_int_equal(dl.n, 0);
     assert_string_equal(c->rules[0].when.source, "spamd");
     assert_int_equal(c->rules[0].when.code_class, 5);
-    config_unref(c);
+    conf_unref(c);
     diag_free(&dl);
 }
 
@@ -267,7 +267,7 @@ static void test_include_order(void **state)
     assert_int_equal(c->rules[6].when.nclients, 1);
     assert_int_equal(c->rules[5].when.nheaders, 1);
     assert_string_equal(c->rules[5].when.headers[0].name, "Subject");
-    config_unref(c);
+    conf_unref(c);
     diag_free(&dl);
 }
 
@@ -307,17 +307,17 @@ static void test_include_depth(void **state)
     make_chain(dir, 9);                 /* main file + 8 levels: fine */
     struct diag_list dl;
     diag_init(&dl);
-    struct config *c = config_load(path, &dl);
+    struct config *c = conf_load(path, &dl);
     if (c == NULL)
         dump(&dl);
     assert_non_null(c);
     assert_int_equal(c->nrules, 9);
-    config_unref(c);
+    conf_unref(c);
     diag_free(&dl);
 
     make_chain(dir, 10);                /* one more: include-failed in d8.conf */
     diag_init(&dl);
-    c = config_load(path, &dl);
+    c = conf_load(path, &dl);
     assert_null(c);
     expect(&dl, "include-failed", 2, DIAG_ERROR, "/d8.conf");
     diag_free(&dl);
@@ -335,13 +335,13 @@ static void test_binary_file(void **state)
     close(fd);
     struct diag_list dl;
     diag_init(&dl);
-    assert_null(config_load(path, &dl));
+    assert_null(conf_load(path, &dl));
     expect(&dl, "syntax", 3, DIAG_ERROR, path);
     diag_free(&dl);
     unlink(path);
 
     diag_init(&dl);                     /* a directory is not a rule file */
-    assert_null(config_load(TEST_SRCDIR "/tests/data/rules", &dl));
+    assert_null(conf_load(TEST_SRCDIR "/tests/data/rules", &dl));
     expect(&dl, "include-failed", 0, DIAG_ERROR, "tests/data/rules");
     diag_free(&dl);
 }
@@ -363,7 +363,7 @@ static void test_syntax_string(void **state)
     (void)state;
     struct diag_list dl;
     diag_init(&dl);
-    struct config *c = config_load_string("rules = (\n  { name = \"x\"; },\n  { name = ; }\n);\n",
+    struct config *c = conf_load_string("rules = (\n  { name = \"x\"; },\n  { name = ; }\n);\n",
                                           "inline.conf", &dl);
     assert_null(c);
     const struct diag *d = expect(&dl, "syntax", 3, DIAG_ERROR, "inline.conf");
@@ -372,35 +372,35 @@ static void test_syntax_string(void **state)
 
     /* a stray quote: reported by the loader's own pre-check (libconfig 1.5
        would leak the string), at the line where the string starts */
-    c = config_load_string("rules = (\n  { name = \"a\"; },\n  { \"name = \"b\"; }\n);\n",
+    c = conf_load_string("rules = (\n  { name = \"a\"; },\n  { \"name = \"b\"; }\n);\n",
                            "quote.conf", &dl);
     assert_null(c);
     expect(&dl, "syntax", 3, DIAG_ERROR, "quote.conf");
     diag_free(&dl);
-    c = config_load_string("a = 1;\nb = \"x\" \"y\"\n  \"z\"; c = [ \"p\", \"q\" ];\n"
+    c = conf_load_string("a = 1;\nb = \"x\" \"y\"\n  \"z\"; c = [ \"p\", \"q\" ];\n"
                            "d = ( { e = \"f\"; }, \"g\", [ 1, 2 ] ), e : true; f = -1.5e3\n",
                            "valid.conf", &dl);
     if (c == NULL)
         dump(&dl);
     assert_non_null(c);                 /* unknown keys only: warnings */
     assert_int_equal(diag_count(&dl, DIAG_ERROR), 0);
-    config_unref(c);
+    conf_unref(c);
     diag_free(&dl);
 
-    c = config_load_string("", "empty.conf", &dl);        /* empty file: no rules */
+    c = conf_load_string("", "empty.conf", &dl);        /* empty file: no rules */
     assert_non_null(c);
     assert_int_equal(c->nrules, 0);
     assert_int_equal(c->stages_used, 0);
     assert_int_equal(dl.n, 0);
-    config_unref(c);
+    conf_unref(c);
 
-    c = config_load_string("rules = ();", NULL, NULL);    /* no name, no diag list */
+    c = conf_load_string("rules = ();", NULL, NULL);    /* no name, no diag list */
     assert_non_null(c);
     assert_string_equal(c->path, "<string>");
-    config_unref(c);
-    assert_null(config_load_string("rules = (", NULL, NULL));
-    assert_null(config_load_string(NULL, "x", &dl));
-    assert_null(config_load(NULL, &dl));
+    conf_unref(c);
+    assert_null(conf_load_string("rules = (", NULL, NULL));
+    assert_null(conf_load_string(NULL, "x", &dl));
+    assert_null(conf_load(NULL, &dl));
     diag_free(&dl);
 }
 
@@ -410,7 +410,7 @@ static void test_upstreams(void **state)
     (void)state;
     struct diag_list dl;
     diag_init(&dl);
-    struct config *c = config_load_string(
+    struct config *c = conf_load_string(
         "upstreams = ( { name = \"opendmarc\"; socket = \"inet:8893@127.0.0.1\";\n"
         "  connect_timeout = 2; timeout = 9; on_failure = \"reject\"; },\n"
         "  { name = \"spam\"; socket = \"unix:/run/spam.sock\"; } );\n"
@@ -428,7 +428,7 @@ static void test_upstreams(void **state)
     assert_int_equal(c->upstreams[1].connect_timeout, UPSTREAM_DEFAULT_CONNECT_TIMEOUT);
     assert_int_equal(c->upstreams[1].timeout, UPSTREAM_DEFAULT_TIMEOUT);
     assert_int_equal(c->upstreams[1].on_failure, ACTION_TEMPFAIL);
-    config_unref(c);
+    conf_unref(c);
     diag_free(&dl);
 
     static const struct { const char *text; const char *id; int line; } bad[] = {
@@ -447,7 +447,7 @@ static void test_upstreams(void **state)
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         diag_init(&dl);
-        assert_null(config_load_string(bad[i].text, "u.conf", &dl));
+        assert_null(conf_load_string(bad[i].text, "u.conf", &dl));
         expect(&dl, bad[i].id, bad[i].line, DIAG_ERROR, "u.conf");
         diag_free(&dl);
     }
@@ -469,7 +469,7 @@ static void test_settings(void **state)
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
         struct diag_list dl;
         diag_init(&dl);
-        struct config *c = config_load_string(good[i], "s.conf", &dl);
+        struct config *c = conf_load_string(good[i], "s.conf", &dl);
         if (c == NULL || dl.n)
             dump(&dl);
         assert_non_null(c);
@@ -488,7 +488,7 @@ static void test_settings(void **state)
             assert_int_equal(c->on_error, ACTION_REJECT);
         } else if (i == 2)
             assert_int_equal(c->socket_mode, 0640);
-        config_unref(c);
+        conf_unref(c);
         diag_free(&dl);
     }
     static const struct { const char *text, *id; int line; } bad[] = {
@@ -506,7 +506,7 @@ static void test_settings(void **state)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         struct diag_list dl;
         diag_init(&dl);
-        struct config *c = config_load_string(bad[i].text, "s.conf", &dl);
+        struct config *c = conf_load_string(bad[i].text, "s.conf", &dl);
         assert_null(c);
         expect(&dl, bad[i].id, bad[i].line, DIAG_ERROR, "s.conf");
         diag_free(&dl);
@@ -514,10 +514,10 @@ static void test_settings(void **state)
     /* unknown keys in milter/audit are warnings */
     struct diag_list dl;
     diag_init(&dl);
-    struct config *c = config_load_string("milter = { sockett = \"x\"; };", "s.conf", &dl);
+    struct config *c = conf_load_string("milter = { sockett = \"x\"; };", "s.conf", &dl);
     assert_non_null(c);
     expect(&dl, "unknown-key", 1, DIAG_WARNING, "s.conf");
-    config_unref(c);
+    conf_unref(c);
     diag_free(&dl);
 }
 
@@ -546,7 +546,7 @@ static void test_conditions(void **state)
     (void)state;
     struct diag_list dl;
     diag_init(&dl);
-    struct config *c = config_load_string(conditions, "cond.conf", &dl);
+    struct config *c = conf_load_string(conditions, "cond.conf", &dl);
     if (c == NULL || dl.n)
         dump(&dl);
     assert_non_null(c);
@@ -601,7 +601,7 @@ static void test_conditions(void **state)
     assert_int_equal(c->rules[1].action, ACTION_LOG);
     assert_int_equal(c->rules[2].when.stages, STAGES_ALL);
     assert_int_equal(c->rules[2].when.auth, 1);
-    config_unref(c);
+    conf_unref(c);
     diag_free(&dl);
 }
 
@@ -639,7 +639,7 @@ static void test_bad_conditions(void **state)
                  bad[i].when);
         struct diag_list dl;
         diag_init(&dl);
-        struct config *c = config_load_string(text, "w.conf", &dl);
+        struct config *c = conf_load_string(text, "w.conf", &dl);
         print_message("%s\n", bad[i].when);
         assert_null(c);
         expect(&dl, bad[i].id, 3, DIAG_ERROR, "w.conf");
@@ -668,7 +668,7 @@ static void test_url_length(void **state)
         snprintf(text, sizeof text, "rules = ( { name = \"r\"; reply = { url = \"%s\"; }; } );\n", url);
         struct diag_list dl;
         diag_init(&dl);
-        struct config *c = config_load_string(text, "u.conf", &dl);
+        struct config *c = conf_load_string(text, "u.conf", &dl);
         print_message("url of %zu bytes, %zu %%\n", len, pc);
         if (cases[k].ok) {
             assert_non_null(c);
@@ -678,13 +678,13 @@ static void test_url_length(void **state)
             reply_parse("550 5.7.1 no", &o, NULL);
             ev.orig = &o;
             struct decision d;
-            decision_init(&d);
+            engine_decision_init(&d);
             assert_int_equal(engine_eval(c, &ev, &d), 1);
             /* the url line comes out whole */
             assert_string_equal(d.reply.lines[d.reply.nlines - 1] + strlen(REPLY_URL_PREFIX), url);
-            decision_free(&d);
+            engine_decision_free(&d);
             reply_free(&o);
-            config_unref(c);
+            conf_unref(c);
         } else {
             assert_null(c);
             assert_non_null(find(&dl, "line-too-long", -1));
@@ -727,14 +727,14 @@ static void test_bad_replies(void **state)
             snprintf(text, sizeof text, "rules = (\n {\n   %s\n } );\n", bad[i].rule);
         struct diag_list dl;
         diag_init(&dl);
-        struct config *c = config_load_string(text, "r.conf", &dl);
+        struct config *c = conf_load_string(text, "r.conf", &dl);
         print_message("%s\n", bad[i].rule);
         if (bad[i].id == NULL) {
             if (c == NULL)
                 dump(&dl);
             assert_non_null(c);
             assert_null(find(&dl, "action-code-mismatch", -1));
-            config_unref(c);
+            conf_unref(c);
             diag_free(&dl);
             continue;
         }
@@ -774,7 +774,7 @@ static void test_shadowing(void **state)
                  " { name = \"later\"; %s }\n);\n", cases[i].first, cases[i].later);
         struct diag_list dl;
         diag_init(&dl);
-        struct config *c = config_load_string(text, "sh.conf", &dl);
+        struct config *c = conf_load_string(text, "sh.conf", &dl);
         print_message("%s | %s\n", cases[i].first, cases[i].later);
         if (c == NULL)
             dump(&dl);
@@ -788,7 +788,7 @@ static void test_shadowing(void **state)
             assert_int_equal(d->severity, DIAG_WARNING);
             assert_non_null(strstr(d->message, "\"first\" at line 2"));
         }
-        config_unref(c);
+        conf_unref(c);
         diag_free(&dl);
     }
 }
@@ -816,7 +816,7 @@ static void test_wrong_types(void **state)
     for (size_t i = 0; i < sizeof wrong_types / sizeof wrong_types[0]; i++) {
         struct diag_list dl;
         diag_init(&dl);
-        struct config *c = config_load_string(wrong_types[i], "t.conf", &dl);
+        struct config *c = conf_load_string(wrong_types[i], "t.conf", &dl);
         if (c != NULL)
             dump(&dl);
         assert_null(c);
@@ -863,7 +863,7 @@ static void test_junk(void **state)
         junk[sizeof junk - 1] = '\0';
         struct diag_list dl;
         diag_init(&dl);
-        struct config *c = config_load_string(junk, "junk.conf", &dl);
+        struct config *c = conf_load_string(junk, "junk.conf", &dl);
         assert_null(c);
         assert_true(dl.n > 0);
         diag_free(&dl);
@@ -896,10 +896,10 @@ static void test_junk(void **state)
         }
         struct diag_list dl;
         diag_init(&dl);
-        struct config *c = config_load_string(buf, DATA "mutant.conf", &dl);
+        struct config *c = conf_load_string(buf, DATA "mutant.conf", &dl);
         if (c) {
             loaded++;
-            config_unref(c);
+            conf_unref(c);
         } else
             assert_true(diag_count(&dl, DIAG_ERROR) > 0);
         diag_free(&dl);
@@ -925,13 +925,13 @@ static void test_huge(void **state)
     struct diag_list dl;
     diag_init(&dl);
     time_t t0 = time(NULL);
-    struct config *c = config_load_string(text, "huge.conf", &dl);
+    struct config *c = conf_load_string(text, "huge.conf", &dl);
     assert_non_null(c);
     assert_int_equal(c->nrules, N + 1);
     /* r50.. repeat the codes of r0..r49: each is shadowed by its twin */
     assert_int_equal(diag_count(&dl, DIAG_WARNING), N - 50 + 1);
     assert_true(time(NULL) - t0 < 30);
-    config_unref(c);
+    conf_unref(c);
     diag_free(&dl);
     free(text);
 }
@@ -943,19 +943,19 @@ static void test_refcount(void **state)
     struct config *c = load_data("example.conf", &dl);
     assert_non_null(c);
     assert_int_equal(c->refs, 1);
-    assert_ptr_equal(config_ref(c), c);
+    assert_ptr_equal(conf_ref(c), c);
     assert_int_equal(c->refs, 2);
-    config_unref(c);
+    conf_unref(c);
     assert_int_equal(c->refs, 1);
     assert_string_equal(c->rules[0].name, "unknown-user");     /* still alive */
-    config_unref(c);                                            /* freed: valgrind */
-    config_unref(NULL);
-    assert_null(config_ref(NULL));
+    conf_unref(c);                                            /* freed: valgrind */
+    conf_unref(NULL);
+    assert_null(conf_ref(NULL));
     diag_free(&dl);
 
     c = load_data("example.conf", NULL);    /* no diagnostics list wanted */
     assert_non_null(c);
-    config_unref(c);
+    conf_unref(c);
     assert_null(load_data("syntax.conf", NULL));
 }
 
@@ -1092,19 +1092,19 @@ static void test_names(void **state)
 {
     (void)state;
     for (int s = 0; s < STAGE_COUNT; s++)
-        assert_int_equal(stage_from_name(stage_name((enum stage)s)), s);
-    assert_int_equal(stage_from_name("any"), STAGE_COUNT);
-    assert_int_equal(stage_from_name("EOM"), STAGE_EOM);
-    assert_int_equal(stage_from_name("rcpt_to"), -1);
-    assert_int_equal(stage_from_name(NULL), -1);
-    assert_string_equal(stage_name(STAGE_RCPT), "rcpt");
-    assert_string_equal(stage_name(STAGE_COUNT), "any");
+        assert_int_equal(names_stage_lookup(names_stage((enum stage)s)), s);
+    assert_int_equal(names_stage_lookup("any"), STAGE_COUNT);
+    assert_int_equal(names_stage_lookup("EOM"), STAGE_EOM);
+    assert_int_equal(names_stage_lookup("rcpt_to"), -1);
+    assert_int_equal(names_stage_lookup(NULL), -1);
+    assert_string_equal(names_stage(STAGE_RCPT), "rcpt");
+    assert_string_equal(names_stage(STAGE_COUNT), "any");
     for (int a = 0; a < ACTION_COUNT; a++)
-        assert_int_equal(action_from_name(action_name((enum action)a)), a);
-    assert_string_equal(action_name(ACTION_TEMPFAIL), "tempfail");
-    assert_int_equal(action_from_name("Reject"), ACTION_REJECT);
-    assert_int_equal(action_from_name("bounce"), -1);
-    assert_int_equal(action_from_name(NULL), -1);
+        assert_int_equal(names_action_lookup(names_action((enum action)a)), a);
+    assert_string_equal(names_action(ACTION_TEMPFAIL), "tempfail");
+    assert_int_equal(names_action_lookup("Reject"), ACTION_REJECT);
+    assert_int_equal(names_action_lookup("bounce"), -1);
+    assert_int_equal(names_action_lookup(NULL), -1);
 }
 
 /* The sample configuration shipped in conf/ loads. */
@@ -1113,12 +1113,12 @@ static void test_sample_config(void **state)
     (void)state;
     struct diag_list dl;
     diag_init(&dl);
-    struct config *c = config_load(TEST_SRCDIR "/conf/milter-reword.conf", &dl);
+    struct config *c = conf_load(TEST_SRCDIR "/conf/milter-reword.conf", &dl);
     if (c == NULL || diag_count(&dl, DIAG_ERROR))
         dump(&dl);
     assert_non_null(c);
     assert_true(c->nrules >= 1);
-    config_unref(c);
+    conf_unref(c);
     diag_free(&dl);
 }
 

@@ -30,7 +30,7 @@ static int setup(void **state)
     (void)state;
     struct diag_list dl;
     diag_init(&dl);
-    cfg = config_load(DEFAULTS, &dl);
+    cfg = conf_load(DEFAULTS, &dl);
     for (size_t i = 0; i < dl.n; i++)
         fprintf(stderr, "%s:%d: %s: %s [%s]\n", dl.v[i].file ? dl.v[i].file : "-", dl.v[i].line,
                 diag_severity_name(dl.v[i].severity), dl.v[i].message, dl.v[i].id);
@@ -42,7 +42,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    config_unref(cfg);
+    conf_unref(cfg);
     return 0;
 }
 
@@ -195,7 +195,7 @@ static void check_one(const struct expectation *x, enum stage st, const char *so
     memset(&f, 0, sizeof f);
     struct event ev = { .stage = st, .source = source, .orig = &orig, .facts = &f };
     struct decision d;
-    decision_init(&d);
+    engine_decision_init(&d);
     int rc = engine_eval(cfg, &ev, &d);
     char *wire = d.has_reply ? reply_format(&d.reply, "\n") : NULL;
     if (rc != 1 || d.rule == NULL || strcmp(d.rule->name, x->rule) != 0)
@@ -224,7 +224,7 @@ static void check_one(const struct expectation *x, enum stage st, const char *so
                      dl.v[i].message, dl.v[i].id);
     diag_free(&dl);
     free(wire);
-    decision_free(&d);
+    engine_decision_free(&d);
     reply_free(&orig);
 }
 
@@ -269,7 +269,7 @@ static void test_untouched(void **state)
         assert_int_equal(reply_parse(keep[i], &orig, NULL), 0);
         struct event ev = { .stage = STAGE_RCPT, .source = "mta", .orig = &orig, .facts = NULL };
         struct decision d;
-        decision_init(&d);
+        engine_decision_init(&d);
         int rc = engine_eval(cfg, &ev, &d);
         char *w = reply_format(&d.reply, "\n");
         if (keep[i][0] == '2') {            /* success: never touched */
@@ -285,7 +285,7 @@ static void test_untouched(void **state)
                 fail_msg("catch-all changed the original line: \"%s\"", w);
         }
         free(w);
-        decision_free(&d);
+        engine_decision_free(&d);
         reply_free(&orig);
     }
 }
@@ -304,7 +304,7 @@ static void test_own_decision_inference(void **state)
         ");\n";
     struct diag_list dl;
     diag_init(&dl);
-    struct config *c = config_load_string(text, "own.conf", &dl);
+    struct config *c = conf_load_string(text, "own.conf", &dl);
     assert_non_null(c);
     assert_int_equal(diag_count(&dl, DIAG_ERROR), 0);
     diag_free(&dl);
@@ -319,7 +319,7 @@ static void test_own_decision_inference(void **state)
         f.sender = cases[i].sender;
         struct event ev = { .stage = STAGE_MAIL, .source = "self", .orig = NULL, .facts = &f };
         struct decision d;
-        decision_init(&d);
+        engine_decision_init(&d);
         assert_int_equal(engine_eval(c, &ev, &d), 1);
         assert_int_equal(d.has_reply, 1);
         assert_int_equal(d.reply.code, cases[i].code);
@@ -327,9 +327,9 @@ static void test_own_decision_inference(void **state)
         char *x = explain_reply(&d.reply);
         assert_string_equal(d.reply.lines[0], x);
         free(x);
-        decision_free(&d);
+        engine_decision_free(&d);
     }
-    config_unref(c);
+    conf_unref(c);
 }
 
 int main(void)

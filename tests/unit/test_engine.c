@@ -39,7 +39,7 @@ struct run {
 
 static void run_free(struct run *r)
 {
-    decision_free(&r->d);
+    engine_decision_free(&r->d);
     free(r->wire);
 }
 
@@ -55,7 +55,7 @@ static struct run eval(const struct config *c, enum stage st, const char *source
         o = parse(orig);
     struct event ev = { .stage = st, .source = source, .orig = orig ? &o : NULL,
                         .facts = f ? f : &none };
-    decision_init(&r.d);
+    engine_decision_init(&r.d);
     r.rc = engine_eval(c, &ev, &r.d);
     r.wire = r.rc >= 0 && r.d.has_reply ? reply_format(&r.d.reply, "\n") : NULL;
     reply_free(&o);
@@ -101,7 +101,7 @@ static void test_first_match_wins(void **state)
     expect(c, STAGE_RCPT, "mta", "550 5.1.1 unknown host", NULL, "second", "550 5.1.1 two");
     expect(c, STAGE_RCPT, "mta", "554 5.7.1 go away", NULL, "third", "554 5.7.1 three");
     expect(c, STAGE_RCPT, "mta", "450 4.7.1 later", NULL, NULL, "450 4.7.1 later");
-    config_unref(c);
+    conf_unref(c);
 }
 
 static void test_stage_and_source(void **state)
@@ -123,7 +123,7 @@ static void test_stage_and_source(void **state)
     /* unknown stage/source (reword explain): every rule's stage and source match */
     expect(c, STAGE_COUNT, NULL, "550 x", NULL, "rcpt-only", NULL);
     expect(c, STAGE_MAIL, NULL, "550 x", NULL, "self-only", NULL);
-    config_unref(c);
+    conf_unref(c);
 }
 
 static void test_code_and_enhanced(void **state)
@@ -145,7 +145,7 @@ static void test_code_and_enhanced(void **state)
     /* no enhanced code in the original: enhanced conditions never match */
     expect(c, STAGE_RCPT, "mta", "550 no", NULL, "class", NULL);
     expect(c, STAGE_RCPT, "mta", "450 no", NULL, NULL, "450 4.0.0 no");
-    config_unref(c);
+    conf_unref(c);
 }
 
 static void test_text_joined_with_space(void **state)
@@ -159,7 +159,7 @@ static void test_text_joined_with_space(void **state)
     expect(c, STAGE_EOM, "self", "550-5.7.1 first line\r\n550 5.7.1 second line", NULL,
            "joined", "550 5.7.1 seen: first line second line");
     expect(c, STAGE_EOM, "self", "550 5.7.1 first line", NULL, NULL, NULL);
-    config_unref(c);
+    conf_unref(c);
 }
 
 static void test_fact_conditions(void **state)
@@ -199,7 +199,7 @@ static void test_fact_conditions(void **state)
     expect(c, STAGE_RCPT, "mta", "550 5.7.1 x", &f, "net", NULL);
     f.client_addr = "198.51.100.1";
     expect(c, STAGE_RCPT, "mta", "550 5.7.1 x", &f, NULL, NULL);
-    config_unref(c);
+    conf_unref(c);
 }
 
 static const char *macro_cb(void *ctx, const char *name)
@@ -246,7 +246,7 @@ static void test_auth_macro_header(void **state)
     values[1] = "YES";                                              /* name case-insensitive */
     expect(c, STAGE_EOM, "self", "550 5.7.1 x", &f, "hdr", NULL);
     expect(c, STAGE_RCPT, "self", "550 5.7.1 x", &f, "unauth", NULL); /* hdr is eom only */
-    config_unref(c);
+    conf_unref(c);
 }
 
 /* The daemon's way: headers noted one by one into bits, none kept.  A
@@ -283,7 +283,7 @@ static void test_header_bits(void **state)
     expect(c, STAGE_EOM, NULL, NULL, &f, "two", NULL);      /* a met condition stays met */
     bits[0] = 0;                                            /* next message */
     expect(c, STAGE_EOM, NULL, NULL, &f, NULL, NULL);
-    config_unref(c);
+    conf_unref(c);
 
     /* a failing pattern (match limit) reports -1 but hides no other condition */
     c = unit_load("rules = (\n"
@@ -296,7 +296,7 @@ static void test_header_bits(void **state)
     bits[0] = 0;
     assert_int_equal(engine_note_header(c, "Subject", subj, bits), -1);
     expect(c, STAGE_EOM, NULL, NULL, &f, "spam", NULL);
-    config_unref(c);
+    conf_unref(c);
 }
 
 /* The rule index (by action and basic code) only prunes: first match in
@@ -337,16 +337,16 @@ static void test_index_order(void **state)
             struct event ev = { .stage = (enum stage)st, .source = "mta",
                                 .orig = origs[o] ? &r : NULL, .facts = &f };
             struct decision a, b;
-            decision_init(&a);
-            decision_init(&b);
+            engine_decision_init(&a);
+            engine_decision_init(&b);
             assert_int_equal(engine_eval(c, &ev, &a), engine_eval_unindexed(c, &ev, &b));
             assert_ptr_equal(a.rule, b.rule);
             assert_int_equal(a.reply.code, b.reply.code);
-            decision_free(&a);
-            decision_free(&b);
+            engine_decision_free(&a);
+            engine_decision_free(&b);
             reply_free(&r);
         }
-    config_unref(c);
+    conf_unref(c);
 }
 
 static void test_policy_vs_reply_events(void **state)
@@ -414,7 +414,7 @@ static void test_policy_vs_reply_events(void **state)
     assert_int_equal(r.d.has_reply, 0);
     assert_null(r.d.rule);
     run_free(&r);
-    config_unref(c);
+    conf_unref(c);
 }
 
 static void test_code_from_registry(void **state)
@@ -473,7 +473,7 @@ static void test_code_from_registry(void **state)
     free(x);
     reply_free(&want);
     run_free(&r);
-    config_unref(c);
+    conf_unref(c);
 }
 
 static void test_action_forces_class(void **state)
@@ -500,7 +500,7 @@ static void test_action_forces_class(void **state)
     r = eval(c, STAGE_RCPT, "self", NULL, &f);
     assert_string_equal(r.wire, "451 4.7.1 t");
     run_free(&r);
-    config_unref(c);
+    conf_unref(c);
 }
 
 static void test_class_forcing(void **state)
@@ -519,7 +519,7 @@ static void test_class_forcing(void **state)
     /* a rule's enhanced code on a reply of the other class */
     expect(c, STAGE_RCPT, "clamav", "450 policy", NULL, "policy", "450 4.7.1 450 4.7.1");
     expect(c, STAGE_RCPT, "clamav", "554 policy", NULL, "policy", "554 5.7.1 554 5.7.1");
-    config_unref(c);
+    conf_unref(c);
 }
 
 static void test_inference(void **state)
@@ -564,7 +564,7 @@ static void test_inference(void **state)
     /* no rule at all: X.0.0 of the class */
     f.sender = NULL;
     expect(c, STAGE_RCPT, "clamav", "552 too big", &f, NULL, "552 5.0.0 too big");
-    config_unref(c);
+    conf_unref(c);
 }
 
 static void test_rewrite_text_sources(void **state)
@@ -599,7 +599,7 @@ static void test_rewrite_text_sources(void **state)
     free(x);
     reply_free(&want);
     run_free(&r);
-    config_unref(c);
+    conf_unref(c);
 }
 
 static void test_lines_footer_url(void **state)
@@ -617,7 +617,7 @@ static void test_lines_footer_url(void **state)
            "554-5.7.1 Contact postmaster@example.org\n554 5.7.1 More information: https://example.org/why");
     expect(c, STAGE_RCPT, "up", "550-5.1.1 foot a\n550 5.1.1 b", NULL, "footer-only",
            "550-5.1.1 foot a\n550-5.1.1 b\n550 5.1.1 (rule footer-only)");
-    config_unref(c);
+    conf_unref(c);
 }
 
 static int no_ctl(const char *s)
@@ -643,7 +643,7 @@ static void test_limits_hold_for_hostile_facts(void **state)
              "   reply = { text = \"<%%{rcpt}> %%{helo} %%{sender} %%{client_name} %%{macro:j}\"; }; } );\n");
     struct diag_list dl;
     diag_init(&dl);
-    struct config *c = config_load_string(cfg, "hostile.conf", &dl);
+    struct config *c = conf_load_string(cfg, "hostile.conf", &dl);
     assert_non_null(c);
     diag_free(&dl);
 
@@ -667,14 +667,14 @@ static void test_limits_hold_for_hostile_facts(void **state)
         assert_true(r.d.reply.nlines <= REPLY_MAX_LINES);
         assert_int_equal(r.d.reply.code, 550);
         assert_string_equal(r.d.reply.enhanced, "5.7.1");
-        char **ml = reply_milter_lines(&r.d.reply);
+        char **ml = sanitize_milter_lines(&r.d.reply);
         assert_non_null(ml);
         for (size_t i = 0; i < r.d.reply.nlines; i++) {
             assert_true(no_ctl(r.d.reply.lines[i]));
             assert_non_null(ml[i]);
             assert_true(strlen(ml[i]) <= REPLY_MAX_LINE_LEN);
         }
-        reply_free_lines(ml);
+        sanitize_free_lines(ml);
         /* the whole wire form has exactly nlines lines, all with the same code */
         size_t nl = 0;
         for (const char *p = r.wire; *p; p++)
@@ -684,7 +684,7 @@ static void test_limits_hold_for_hostile_facts(void **state)
     }
     free(orig);
     free(big);
-    config_unref(c);
+    conf_unref(c);
 }
 
 static void test_regex_error_is_minus_one(void **state)
@@ -704,7 +704,7 @@ static void test_regex_error_is_minus_one(void **state)
     assert_int_equal(r.d.has_reply, 0);
     assert_null(r.d.rule);
     run_free(&r);
-    config_unref(c);
+    conf_unref(c);
 }
 
 static void test_no_match_wellformed(void **state)
@@ -728,7 +728,7 @@ static void test_no_match_wellformed(void **state)
     assert_int_equal(r.rc, 0);
     assert_string_equal(r.wire, "550 5.1.1 x");
     run_free(&r);
-    config_unref(c);
+    conf_unref(c);
 }
 
 static void test_default_reply(void **state)
@@ -778,14 +778,14 @@ static void test_decision_reuse(void **state)
     struct reply o = parse("550 5.7.1 x");
     struct event ev = { .stage = STAGE_RCPT, .source = "mta", .orig = &o, .facts = NULL };
     struct decision d;
-    decision_init(&d);
+    engine_decision_init(&d);
     for (int i = 0; i < 3; i++)                 /* evaluating into a used decision leaks nothing */
         assert_int_equal(engine_eval(c, &ev, &d), 1);
     assert_string_equal(d.reply.lines[0], "y");
-    decision_free(&d);
-    decision_free(&d);
+    engine_decision_free(&d);
+    engine_decision_free(&d);
     reply_free(&o);
-    config_unref(c);
+    conf_unref(c);
 }
 
 int main(void)

@@ -51,7 +51,7 @@ static void test_anchored_text(void **state)
     assert_string_equal(value, "A filter refused it; costs $$$$5 <$1>");
     free(key);
     free(value);
-    config_unref(c);
+    conf_unref(c);
 }
 
 static void test_enhanced_wildcard(void **state)
@@ -62,7 +62,7 @@ static void test_enhanced_wildcard(void **state)
     char *key, *value;
     const char *why;
     assert_int_equal(footer_rule(&c->rules[0], &key, &value, &why), -1);   /* nothing to explain */
-    config_unref(c);
+    conf_unref(c);
     c = unit_load("rules = ( { name = \"sec\"; when = { enhanced = \"5.7.*\"; };"
              " reply = { enhanced = \"5.7.1\"; url = \"https://help.example/\"; }; } );");
     assert_int_equal(footer_rule(&c->rules[0], &key, &value, &why), 0);
@@ -72,7 +72,7 @@ static void test_enhanced_wildcard(void **state)
     assert_true(strlen(value) > 40);       /* the taxonomy's explanation of 5.7.1 */
     free(key);
     free(value);
-    config_unref(c);
+    conf_unref(c);
 }
 
 static void test_not_exportable(void **state)
@@ -100,7 +100,7 @@ static void test_not_exportable(void **state)
     assert_int_equal(dl.v[0].severity, DIAG_ERROR);     /* source = mta */
     assert_int_equal(dl.v[1].severity, DIAG_WARNING);   /* source = any: left out */
     diag_free(&dl);
-    config_unref(c);
+    conf_unref(c);
 }
 
 static void test_defaults_export(void **state)
@@ -108,7 +108,7 @@ static void test_defaults_export(void **state)
     (void)state;
     struct diag_list dl;
     diag_init(&dl);
-    struct config *c = config_load(TEST_SRCDIR "/conf/milter-reword.conf", &dl);
+    struct config *c = conf_load(TEST_SRCDIR "/conf/milter-reword.conf", &dl);
     assert_non_null(c);
     footer_check(c, &dl);
     assert_int_equal(diag_count(&dl, DIAG_ERROR), 0);
@@ -121,7 +121,7 @@ static void test_defaults_export(void **state)
     assert_non_null(strstr(buf, "# rule "));
     free(buf);
     diag_free(&dl);
-    config_unref(c);
+    conf_unref(c);
 }
 
 int main(void)

@@ -33,7 +33,7 @@ static void feed(struct report *r, const char *line)
 /* count of key in c: kind -1 = both kinds */
 static unsigned long cnt(const struct counter *c, const char *key, int kind)
 {
-    return counter_entry_sum(counter_find(c, key), kind, -1);
+    return report_counter_entry_sum(report_counter_find(c, key), kind, -1);
 }
 
 static void setup_report(struct report *r)
@@ -75,8 +75,8 @@ static void test_lab_maillog(void **state)
     assert_int_equal(cnt(&r.by_client, "127.0.0.1", -1), 8);
     assert_int_equal(cnt(&r.by_client, "127.0.0.3", -1), 1);
     assert_int_equal(cnt(&r.by_client, "127.0.0.4", -1), 1);
-    assert_string_equal(counter_find(&r.by_client, "127.0.0.1")->label, "localhost");
-    assert_null(counter_find(&r.by_client, "127.0.0.4")->label);     /* "unknown" */
+    assert_string_equal(report_counter_find(&r.by_client, "127.0.0.1")->label, "localhost");
+    assert_null(report_counter_find(&r.by_client, "127.0.0.4")->label);     /* "unknown" */
     assert_int_equal(cnt(&r.by_domain, "local.test", -1), 9);
     assert_int_equal(cnt(&r.by_domain, "elsewhere.example", -1), 1);
     assert_int_equal(cnt(&r.by_reason,
@@ -138,7 +138,7 @@ static void test_line_forms(void **state)
     assert_int_equal(r.rejections[0], 1);
     assert_int_equal(r.first, 1795351501);      /* 12:45:01 UTC */
     assert_int_equal(cnt(&r.by_domain, "example.org", -1), 1);
-    assert_string_equal(counter_find(&r.by_client, "192.0.2.7")->label, "mail.example.net");
+    assert_string_equal(report_counter_find(&r.by_client, "192.0.2.7")->label, "mail.example.net");
     /* journalctl -o short-iso; a queue id instead of NOQUEUE */
     feed(&r, "2026-11-22T13:46:00+0100 mx postfix/smtpd[124]: 4Xc9Qz1Fz2z9: reject: RCPT from "
              "unknown[2001:db8::5]: 450 4.7.1 <c@d.example>: Recipient address rejected: "
@@ -482,27 +482,27 @@ static void test_counters(void **state)
     for (int i = 0; i < 500; i++) {
         char key[16];
         snprintf(key, sizeof key, "k%03d", i);
-        counter_add(&c, key, i % 2, i % 3 == 0, (unsigned long)(i % 7) + 1);
+        report_counter_add(&c, key, i % 2, i % 3 == 0, (unsigned long)(i % 7) + 1);
     }
-    counter_add(&c, "k000", REPORT_MAILLOG, 0, 100);
+    report_counter_add(&c, "k000", REPORT_MAILLOG, 0, 100);
     assert_int_equal(c.n, 500);
-    const struct counter_entry **idx = counter_sorted(&c, 0);
+    const struct counter_entry **idx = report_counter_sorted(&c, 0);
     assert_string_equal(idx[0]->key, "k000");
     for (size_t i = 1; i < c.n; i++)
-        assert_true(counter_entry_sum(idx[i - 1], -1, -1) >= counter_entry_sum(idx[i], -1, -1));
+        assert_true(report_counter_entry_sum(idx[i - 1], -1, -1) >= report_counter_entry_sum(idx[i], -1, -1));
     free(idx);
-    idx = counter_sorted(&c, 1);
+    idx = report_counter_sorted(&c, 1);
     for (size_t i = 1; i < c.n; i++)
         assert_true(strcmp(idx[i - 1]->key, idx[i]->key) < 0);
     free(idx);
-    assert_int_equal(counter_entry_sum(counter_find(&c, "k003"), REPORT_AUDIT, 1), 4);
-    assert_int_equal(counter_entry_sum(counter_find(&c, "k003"), REPORT_MAILLOG, -1), 0);
+    assert_int_equal(report_counter_entry_sum(report_counter_find(&c, "k003"), REPORT_AUDIT, 1), 4);
+    assert_int_equal(report_counter_entry_sum(report_counter_find(&c, "k003"), REPORT_MAILLOG, -1), 0);
     /* keys are stored sanitized, and found again by the raw form */
-    counter_add(&c, "bad\xff\x01key \xc3\xa9", 0, 0, 1);
-    counter_add(&c, "bad\xff\x01key \xc3\xa9", 0, 0, 1);
-    assert_int_equal(counter_entry_sum(counter_find(&c, "bad??key \xc3\xa9"), -1, -1), 2);
-    counter_free(&c);
-    assert_null(counter_sorted(&c, 0));
+    report_counter_add(&c, "bad\xff\x01key \xc3\xa9", 0, 0, 1);
+    report_counter_add(&c, "bad\xff\x01key \xc3\xa9", 0, 0, 1);
+    assert_int_equal(report_counter_entry_sum(report_counter_find(&c, "bad??key \xc3\xa9"), -1, -1), 2);
+    report_counter_free(&c);
+    assert_null(report_counter_sorted(&c, 0));
 
     char out[32];
     assert_int_equal(report_sanitize(out, sizeof out, "a\tb\xc3", 4), 4);
@@ -578,7 +578,7 @@ static void test_rules(void **state)
     (void)state;
     struct diag_list dl;
     diag_init(&dl);
-    struct config *cfg = config_load_string(
+    struct config *cfg = conf_load_string(
         "rules = (\n"
         "  { name = \"block-bad\"; when = { stage = \"rcpt\"; rcpt = \"^bad@\"; };\n"
         "    action = \"reject\"; reply = { enhanced = \"5.7.1\"; text = \"No.\"; }; },\n"
@@ -609,7 +609,7 @@ static void test_rules(void **state)
     assert_int_equal(cnt(&r.by_rule, "block-bad", -1), 1);
     assert_int_equal(cnt(&r.by_rule, "(no rule)", -1), 1);
     report_free(&r);
-    config_unref(cfg);
+    conf_unref(cfg);
 }
 
 int main(void)

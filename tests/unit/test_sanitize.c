@@ -1,7 +1,7 @@
 /*
  * test_sanitize.c - unit tests of milter/core/reply/sanitize.c: sanitize_text byte
- * rules and UTF-8-safe cutting, reply_sanitize splitting and truncation,
- * reply_milter_lines escaping, and the libmilter guarantee (<= 32 lines of
+ * rules and UTF-8-safe cutting, sanitize_reply splitting and truncation,
+ * sanitize_milter_lines escaping, and the libmilter guarantee (<= 32 lines of
  * <= REPLY_MAX_LINE_LEN (966) bytes of text, 980 on the wire, no CR/LF or control characters, valid UTF-8) on hostile
  * input.
  */
@@ -65,10 +65,10 @@ static int valid_utf8(const char *str)
 /* Sanitizes r and checks everything libmilter needs; returns the line count. */
 static size_t check_guarantee(struct reply *r)
 {
-    assert_int_equal(reply_sanitize(r), 0);
+    assert_int_equal(sanitize_reply(r), 0);
     assert_true(r->nlines >= 1);
     assert_true(r->nlines <= REPLY_MAX_LINES);
-    char **lines = reply_milter_lines(r);
+    char **lines = sanitize_milter_lines(r);
     assert_non_null(lines);
     size_t n = 0;
     for (; lines[n]; n++) {
@@ -87,7 +87,7 @@ static size_t check_guarantee(struct reply *r)
             }
     }
     assert_int_equal(n, r->nlines);
-    reply_free_lines(lines);
+    sanitize_free_lines(lines);
     /* and the validator agrees */
     struct diag_list dl;
     diag_init(&dl);
@@ -158,7 +158,7 @@ static void test_sanitize_text_maxlen(void **state)
     free(s);
 }
 
-/* ---- reply_sanitize ---- */
+/* ---- sanitize_reply ---- */
 
 static void test_split_at_space(void **state)
 {
@@ -277,11 +277,11 @@ static void test_truncate_lines(void **state)
     r.code = 550;
     assert_int_equal(check_guarantee(&r), 1);
     assert_string_equal(r.lines[0], "");
-    assert_int_equal(reply_sanitize(NULL), -1);
+    assert_int_equal(sanitize_reply(NULL), -1);
     reply_free(&r);
 }
 
-/* ---- reply_milter_lines ---- */
+/* ---- sanitize_milter_lines ---- */
 
 static void test_milter_lines(void **state)
 {
@@ -289,24 +289,24 @@ static void test_milter_lines(void **state)
     struct reply r;
     reply_init(&r);
     assert_int_equal(reply_set(&r, 550, "5.7.1", "100% sure\n%%\nno percent"), 0);
-    char **l = reply_milter_lines(&r);
+    char **l = sanitize_milter_lines(&r);
     assert_non_null(l);
     assert_string_equal(l[0], "100%% sure");
     assert_string_equal(l[1], "%%%%");
     assert_string_equal(l[2], "no percent");
     assert_null(l[3]);
-    reply_free_lines(l);
+    sanitize_free_lines(l);
     /* the model is not changed */
     assert_string_equal(r.lines[0], "100% sure");
     reply_free(&r);
 
     r.code = 550;   /* no lines: an empty, NULL-terminated array */
-    l = reply_milter_lines(&r);
+    l = sanitize_milter_lines(&r);
     assert_non_null(l);
     assert_null(l[0]);
-    reply_free_lines(l);
-    assert_null(reply_milter_lines(NULL));
-    reply_free_lines(NULL);
+    sanitize_free_lines(l);
+    assert_null(sanitize_milter_lines(NULL));
+    sanitize_free_lines(NULL);
 }
 
 /* ---- hostile input ---- */
@@ -407,7 +407,7 @@ static void test_hostile(void **state)
         check_guarantee(&r);
         /* sanitizing twice changes nothing more */
         char *before = reply_format(&r, "\n");
-        assert_int_equal(reply_sanitize(&r), 0);
+        assert_int_equal(sanitize_reply(&r), 0);
         char *after = reply_format(&r, "\n");
         assert_string_equal(before, after);
         free(before);

@@ -19,7 +19,7 @@ static inline struct config *unit_load(const char *text)
 {
     struct diag_list dl;
     diag_init(&dl);
-    struct config *c = config_load_string(text, "test.conf", &dl);
+    struct config *c = conf_load_string(text, "test.conf", &dl);
     for (size_t i = 0; c == NULL && i < dl.n; i++)
         print_error("test.conf:%d: %s [%s]\n", dl.v[i].line, dl.v[i].message, dl.v[i].id);
     diag_free(&dl);

@@ -50,7 +50,7 @@
 #include "rules/template.h"
 #include "rules/rule_index.h"
 
-void decision_init(struct decision *d)
+void engine_decision_init(struct decision *d)
 {
     memset(d, 0, sizeof *d);
     d->rule = NULL;
@@ -58,12 +58,12 @@ void decision_init(struct decision *d)
     reply_init(&d->reply);
 }
 
-void decision_free(struct decision *d)
+void engine_decision_free(struct decision *d)
 {
     if (d == NULL)
         return;
     reply_free(&d->reply);
-    decision_init(d);
+    engine_decision_init(d);
 }
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -296,7 +296,7 @@ static int wellformed_original(const struct reply *orig, struct reply *out)
     copy_lines(&l, orig);
     if (lines_into_reply(&l, out) < 0)
         return -1;
-    return reply_sanitize(out);
+    return sanitize_reply(out);
 }
 
 static const struct session_facts no_facts;
@@ -553,7 +553,7 @@ static int infer_enhanced(const struct config *c, size_t from, const struct even
  *     when the original had no text, e.g. a bare "550"); else (own
  *     decision) the explanation.  Then the `footer` line and the url line
  *     "More information: URL".
- *  5. reply_sanitize: CR/LF/control characters out, lines over 980 split,
+ *  5. sanitize_reply: CR/LF/control characters out, lines over 980 split,
  *     at most 32 lines.
  */
 static int build_rule_reply(const struct config *c, size_t ri, const struct event *ev,
@@ -668,14 +668,14 @@ static int build_rule_reply(const struct config *c, size_t ri, const struct even
         return -1;
 
     /* 5. libmilter limits */
-    return reply_sanitize(out);
+    return sanitize_reply(out);
 }
 
 /* ---- evaluation ------------------------------------------------------- */
 
 /* The rules to try for ev, in rule order: the index's candidates, or all. */
 struct candidates {
-    struct rule_cursor cur;
+    struct rule_index_cursor cur;
     int indexed;
     size_t next, n;
 };
@@ -687,19 +687,19 @@ static void candidates_init(struct candidates *k, const struct config *c, const 
     k->next = 0;
     k->n = c ? c->nrules : 0;
     if (k->indexed)
-        rule_cursor_init(&k->cur, c->index, ev->orig);
+        rule_index_cursor_init(&k->cur, c->index, ev->orig);
 }
 
 static long candidates_next(struct candidates *k)
 {
     if (k->indexed)
-        return rule_cursor_next(&k->cur);
+        return rule_index_cursor_next(&k->cur);
     return k->next < k->n ? (long)k->next++ : -1;
 }
 
 static int eval(const struct config *c, const struct event *ev, struct decision *d, int use_index)
 {
-    decision_free(d);
+    engine_decision_free(d);
     if (ev == NULL)
         return -1;
     char *otext = NULL;             /* the original's text, joined once */
@@ -763,7 +763,7 @@ static int eval(const struct config *c, const struct event *ev, struct decision 
 fail:
     text_filter_free(otf);
     free(otext);
-    decision_free(d);
+    engine_decision_free(d);
     return -1;
 }
 
@@ -796,7 +796,7 @@ int engine_default_reply(enum action a, const char *enhanced, struct reply *out)
     set_enhanced(out, cls, es, ed);
     struct lines l = { 0 };
     add_explanation(&l, out);
-    if (lines_into_reply(&l, out) < 0 || reply_sanitize(out) < 0) {
+    if (lines_into_reply(&l, out) < 0 || sanitize_reply(out) < 0) {
         reply_free(out);
         reply_init(out);
         return -1;

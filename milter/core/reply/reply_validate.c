@@ -250,7 +250,7 @@ static void note(struct line_finding *f, size_t line, size_t value)
 
 /*
  * bare-percent: struct reply holds plain text, where "%" is an ordinary
- * character, and reply_milter_lines doubles it at the edge.  So a lone "%"
+ * character, and sanitize_milter_lines doubles it at the edge.  So a lone "%"
  * is never an error.  It is reported as info outside REPLY_CTX_MILTER (an
  * observed reply, or a text someone may paste into a milter or access map by
  * hand, where a lone "%" is eaten), and not at all in REPLY_CTX_MILTER,
@@ -264,7 +264,7 @@ static void check_lines(const struct reply *r, enum reply_context ctx, struct di
         const char *t = r->lines[i];
         if (t == NULL)
             continue;
-        size_t el = reply_escaped_len(t, strlen(t));
+        size_t el = sanitize_escaped_len(t, strlen(t));
         if (el > REPLY_MAX_LINE_LEN)
             note(&tl, i + 1, el);
         if (strpbrk(t, "\r\n") != NULL)

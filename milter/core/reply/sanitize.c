@@ -1,11 +1,11 @@
 /*
  * sanitize.c - makes text safe to put in an SMTP reply handed to libmilter:
  * sanitize_text cleans one untrusted string (an address, a HELO name, a
- * rule's expanded text), reply_sanitize makes a whole struct reply fit
- * libmilter's limits, reply_milter_lines doubles "%" at the edge.
+ * rule's expanded text), sanitize_reply makes a whole struct reply fit
+ * libmilter's limits, sanitize_milter_lines doubles "%" at the edge.
  *
- * Guarantee (tested with hostile input): after reply_sanitize and
- * reply_milter_lines there are 1 to REPLY_MAX_LINES lines, each at most
+ * Guarantee (tested with hostile input): after sanitize_reply and
+ * sanitize_milter_lines there are 1 to REPLY_MAX_LINES lines, each at most
  * REPLY_MAX_LINE_LEN bytes, valid UTF-8, and free of CR, LF and other
  * control characters.
  *
@@ -25,7 +25,7 @@
 /* ---- UTF-8 ---- */
 
 /* See reply.h; shared with the report's text cleaning. */
-size_t utf8_seq(const unsigned char *s, size_t n, uint32_t *cp)
+size_t sanitize_utf8_seq(const unsigned char *s, size_t n, uint32_t *cp)
 {
     unsigned char c = s[0];
     size_t len;
@@ -61,7 +61,7 @@ static size_t char_len(const char *s, size_t n, size_t i)
     if ((unsigned char)s[i] < 0x80)
         return 1;
     uint32_t cp;
-    size_t l = utf8_seq((const unsigned char *)s + i, n - i, &cp);
+    size_t l = sanitize_utf8_seq((const unsigned char *)s + i, n - i, &cp);
     return l ? l : 1;
 }
 
@@ -83,7 +83,7 @@ char *sanitize_text(const char *in, size_t maxlen)
             continue;
         }
         uint32_t cp;
-        size_t l = utf8_seq(s + i, n - i, &cp);
+        size_t l = sanitize_utf8_seq(s + i, n - i, &cp);
         if (l == 0) {
             out[o++] = '?';
             i++;
@@ -102,10 +102,10 @@ char *sanitize_text(const char *in, size_t maxlen)
     return out;
 }
 
-/* ---- reply_sanitize ---- */
+/* ---- sanitize_reply ---- */
 
 /* See reply.h. */
-size_t reply_escaped_len(const char *s, size_t n)
+size_t sanitize_escaped_len(const char *s, size_t n)
 {
     size_t e = 0;
     for (size_t i = 0; i < n; i++)
@@ -122,7 +122,7 @@ static size_t fit_end(const char *s, size_t n, size_t pos, size_t limit)
     size_t e = pos, used = 0;
     while (e < n) {
         size_t l = char_len(s, n, e);
-        size_t w = reply_escaped_len(s + e, l);
+        size_t w = sanitize_escaped_len(s + e, l);
         if (used + w > limit && e > pos)
             break;
         used += w;
@@ -144,7 +144,7 @@ static void split_line(const char *s, struct strvec *out, size_t room)
         strvec_pushn(out, "", 0);
         return;
     }
-    if (reply_escaped_len(s, n) <= REPLY_MAX_LINE_LEN) {
+    if (sanitize_escaped_len(s, n) <= REPLY_MAX_LINE_LEN) {
         strvec_pushn(out, s, n);   /* fits whole: no split to look for */
         return;
     }
@@ -174,7 +174,7 @@ static int mark_truncated(struct strvec *lv)
     size_t n = strlen(last), keep = 0, used = 0;
     while (keep < n) {
         size_t l = char_len(last, n, keep);
-        size_t w = reply_escaped_len(last + keep, l);
+        size_t w = sanitize_escaped_len(last + keep, l);
         if (used + w + 3 > REPLY_MAX_LINE_LEN)
             break;
         used += w;
@@ -203,7 +203,7 @@ static int line_is_clean(const char *s)
     return e <= REPLY_MAX_LINE_LEN;
 }
 
-int reply_sanitize(struct reply *r)
+int sanitize_reply(struct reply *r)
 {
     if (r == NULL)
         return -1;
@@ -249,7 +249,7 @@ int reply_sanitize(struct reply *r)
 
 /* ---- libmilter's view ---- */
 
-void reply_free_lines(char **lines)
+void sanitize_free_lines(char **lines)
 {
     if (lines == NULL)
         return;
@@ -262,7 +262,7 @@ void reply_free_lines(char **lines)
 static char *escape_percent(const char *s)
 {
     size_t n = strlen(s);
-    char *o = malloc(reply_escaped_len(s, n) + 1), *p = o;
+    char *o = malloc(sanitize_escaped_len(s, n) + 1), *p = o;
     if (o == NULL)
         return NULL;
     for (size_t i = 0; i < n; i++) {
@@ -274,7 +274,7 @@ static char *escape_percent(const char *s)
     return o;
 }
 
-char **reply_milter_lines(const struct reply *r)
+char **sanitize_milter_lines(const struct reply *r)
 {
     if (r == NULL)
         return NULL;
@@ -287,7 +287,7 @@ char **reply_milter_lines(const struct reply *r)
     for (size_t i = 0; i < n; i++) {
         v[i] = escape_percent(r->lines[i] ? r->lines[i] : "");
         if (v[i] == NULL) {
-            reply_free_lines(v);
+            sanitize_free_lines(v);
             return NULL;
         }
     }

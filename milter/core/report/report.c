@@ -73,7 +73,7 @@ static enum stage engine_stage(const char *stage)
         return STAGE_COUNT;
     if (strcmp(stage, "header") == 0 || strcmp(stage, "body") == 0)
         return STAGE_EOM;               /* cleanup's checks answer at end of data */
-    int s = stage_from_name(stage);
+    int s = names_stage_lookup(stage);
     return s < 0 ? STAGE_COUNT : (enum stage)s;
 }
 
@@ -105,7 +105,7 @@ static const char *classify_by_rules(struct report *r, const struct rejection *x
     f.rcpt = x->rcpt;
     f.helo = x->helo;
     struct decision d;
-    decision_init(&d);
+    engine_decision_init(&d);
     const char *rule = NULL;
     if (x->src == SRC_MILTER) {
         struct event ev = { .stage = engine_stage(x->stage), .source = "self", .orig = NULL,
@@ -132,7 +132,7 @@ static const char *classify_by_rules(struct report *r, const struct rejection *x
     }
     if (rule)
         rule = copy_span(namebuf, namelen, rule, rule + strlen(rule));
-    decision_free(&d);
+    engine_decision_free(&d);
     reply_free(&rp);
     return rule;
 }
@@ -194,23 +194,23 @@ void report_count_rejection(struct report *r, const struct rejection *x, const c
     r->temp[kind] += (unsigned long)temp;
     if (r->cur)
         r->cur->rejections++;
-    counter_add(&r->by_class, cls == 5 ? "5xx" : "4xx", kind, temp, 1);
+    report_counter_add(&r->by_class, cls == 5 ? "5xx" : "4xx", kind, temp, 1);
     snprintf(key, sizeof key, "%d.%d.%d", cls, subj, det);
-    counter_add(&r->by_enhanced, key, kind, temp, 1);
+    report_counter_add(&r->by_enhanced, key, kind, temp, 1);
     report_reason_key(key, sizeof key, cls, subj, det, c.text, x->text_end);
-    counter_add(&r->by_reason, key, kind, temp, 1);
+    report_counter_add(&r->by_reason, key, kind, temp, 1);
     if (rule && *rule)
-        counter_add(&r->by_rule, rule, kind, temp, 1);
+        report_counter_add(&r->by_rule, rule, kind, temp, 1);
     else if (kind == REPORT_AUDIT || r->cfg)
-        counter_add(&r->by_rule, "(no rule)", kind, temp, 1);
-    counter_add(&r->by_source, x->source && *x->source ? x->source : "?", kind, temp, 1);
-    counter_add(&r->by_stage, x->stage && *x->stage ? x->stage : "?", kind, temp, 1);
+        report_counter_add(&r->by_rule, "(no rule)", kind, temp, 1);
+    report_counter_add(&r->by_source, x->source && *x->source ? x->source : "?", kind, temp, 1);
+    report_counter_add(&r->by_stage, x->stage && *x->stage ? x->stage : "?", kind, temp, 1);
     if (x->action)
-        counter_add(&r->by_action, x->action, kind, temp, 1);
+        report_counter_add(&r->by_action, x->action, kind, temp, 1);
     const char *ckey = x->client_addr && *x->client_addr ? x->client_addr
                      : x->client_name && *x->client_name ? x->client_name : NULL;
     if (ckey) {
-        struct counter_entry *e = counter_add(&r->by_client, ckey, kind, temp, 1);
+        struct counter_entry *e = report_counter_add(&r->by_client, ckey, kind, temp, 1);
         /* Postfix's "unknown", or the milter's "[addr]" for the same: no name */
         if (e && e->label == NULL && ckey == x->client_addr && x->client_name
             && *x->client_name && x->client_name[0] != '['
@@ -226,7 +226,7 @@ void report_count_rejection(struct report *r, const struct rejection *x, const c
         for (at++; at[i] && at[i] != '>' && i + 1 < sizeof key; i++)
             key[i] = (char)tolower((unsigned char)at[i]);
         key[i] = '\0';
-        counter_add(&r->by_domain, key, kind, temp, 1);
+        report_counter_add(&r->by_domain, key, kind, temp, 1);
     }
     /* hour bucket "YYYY-MM-DD HH", local time */
     char hk[16];
@@ -238,7 +238,7 @@ void report_count_rejection(struct report *r, const struct rejection *x, const c
     hk[10] = ' ';
     put2(hk + 11, x->when.h);
     hk[13] = '\0';
-    counter_add(&r->by_hour, hk, kind, temp, 1);
+    report_counter_add(&r->by_hour, hk, kind, temp, 1);
     if (r->first == 0 || x->when.t < r->first)
         r->first = x->when.t;
     if (x->when.t > r->last)
@@ -284,7 +284,7 @@ void report_free(struct report *r)
                               &r->by_source, &r->by_stage, &r->by_action, &r->by_client,
                               &r->by_domain, &r->by_hour };
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
-        counter_free(all[i]);
+        report_counter_free(all[i]);
     for (size_t i = 0; i < r->nsamples; i++) {
         free(r->samples[i].file);
         free(r->samples[i].text);

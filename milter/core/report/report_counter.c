@@ -28,7 +28,7 @@ size_t report_sanitize(char *dst, size_t cap, const char *src, size_t len)
     size_t o = 0;
     for (size_t i = 0; i < len;) {
         uint32_t cp;
-        size_t l = s[i] < 0x20 || s[i] == 0x7f ? 0 : utf8_seq(s + i, len - i, &cp);
+        size_t l = s[i] < 0x20 || s[i] == 0x7f ? 0 : sanitize_utf8_seq(s + i, len - i, &cp);
         if (o + (l ? l : 1) + 1 > cap)
             break;
         if (l == 0) {
@@ -89,7 +89,7 @@ static size_t slot_of(const struct counter *c, const char *key)
     return j;
 }
 
-struct counter_entry *counter_add(struct counter *c, const char *key, int kind, int temp,
+struct counter_entry *report_counter_add(struct counter *c, const char *key, int kind, int temp,
                                   unsigned long n)
 {
     char buf[KEY_MAX + 1];
@@ -112,7 +112,7 @@ struct counter_entry *counter_add(struct counter *c, const char *key, int kind, 
     return e;
 }
 
-const struct counter_entry *counter_find(const struct counter *c, const char *key)
+const struct counter_entry *report_counter_find(const struct counter *c, const char *key)
 {
     char buf[KEY_MAX + 1];
     if (c->cap == 0 || key == NULL)
@@ -122,7 +122,7 @@ const struct counter_entry *counter_find(const struct counter *c, const char *ke
     return e->key ? e : NULL;
 }
 
-unsigned long counter_entry_sum(const struct counter_entry *e, int kind, int temp)
+unsigned long report_counter_entry_sum(const struct counter_entry *e, int kind, int temp)
 {
     unsigned long s = 0;
     if (e == NULL)
@@ -138,7 +138,7 @@ static int cmp_count(const void *a, const void *b)
 {
     const struct counter_entry *x = *(const struct counter_entry *const *)a;
     const struct counter_entry *y = *(const struct counter_entry *const *)b;
-    unsigned long cx = counter_entry_sum(x, -1, -1), cy = counter_entry_sum(y, -1, -1);
+    unsigned long cx = report_counter_entry_sum(x, -1, -1), cy = report_counter_entry_sum(y, -1, -1);
     if (cx != cy)
         return cx > cy ? -1 : 1;
     return strcmp(x->key, y->key);
@@ -151,7 +151,7 @@ static int cmp_key(const void *a, const void *b)
     return strcmp(x->key, y->key);
 }
 
-const struct counter_entry **counter_sorted(const struct counter *c, int by_key)
+const struct counter_entry **report_counter_sorted(const struct counter *c, int by_key)
 {
     if (c->n == 0)
         return NULL;
@@ -166,7 +166,7 @@ const struct counter_entry **counter_sorted(const struct counter *c, int by_key)
     return idx;
 }
 
-void counter_free(struct counter *c)
+void report_counter_free(struct counter *c)
 {
     for (size_t i = 0; i < c->cap; i++) {
         free(c->v[i].key);

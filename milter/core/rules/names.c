@@ -18,14 +18,14 @@ static const char *const action_names[ACTION_COUNT] = {
     [ACTION_ACCEPT] = "accept",   [ACTION_DISCARD] = "discard", [ACTION_LOG] = "log",
 };
 
-const char *stage_name(enum stage s)
+const char *names_stage(enum stage s)
 {
     if ((int)s >= 0 && s < STAGE_COUNT)
         return stage_names[s];
     return "any";
 }
 
-int stage_from_name(const char *name)
+int names_stage_lookup(const char *name)
 {
     if (name == NULL)
         return -1;
@@ -37,14 +37,14 @@ int stage_from_name(const char *name)
     return -1;
 }
 
-const char *action_name(enum action a)
+const char *names_action(enum action a)
 {
     if ((int)a >= 0 && a < ACTION_COUNT)
         return action_names[a];
     return "?";
 }
 
-int action_from_name(const char *name)
+int names_action_lookup(const char *name)
 {
     if (name == NULL)
         return -1;

@@ -184,8 +184,8 @@ static const struct idx_list *candidates_for(const struct rule_index *x, const s
     return &x->merged_class[reply_code_class(orig->code)][kind];
 }
 
-void rule_cursor_init(struct rule_cursor *c, const struct rule_index *x, const struct reply *orig)
+void rule_index_cursor_init(struct rule_index_cursor *c, const struct rule_index *x, const struct reply *orig)
 {
     const struct idx_list *l = candidates_for(x, orig);
-    *c = (struct rule_cursor){ .v = l->v, .n = l->n, .at = 0 };
+    *c = (struct rule_index_cursor){ .v = l->v, .n = l->n, .at = 0 };
 }

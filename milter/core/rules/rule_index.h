@@ -25,15 +25,15 @@ void rule_index_free(struct rule_index *x);
 
 /* Walks the candidates for one event in ascending rule order (one list,
    merged at build time). */
-struct rule_cursor {
+struct rule_index_cursor {
     const uint32_t *v;
     size_t n, at;
 };
 /* orig NULL: a policy event (the milter's own decision). */
-void rule_cursor_init(struct rule_cursor *c, const struct rule_index *x, const struct reply *orig);
+void rule_index_cursor_init(struct rule_index_cursor *c, const struct rule_index *x, const struct reply *orig);
 /* The next candidate's index into config->rules, or -1 when done
    (inline: it runs once per candidate, hundreds of times per reply). */
-static inline long rule_cursor_next(struct rule_cursor *c)
+static inline long rule_index_cursor_next(struct rule_index_cursor *c)
 {
     return c->at < c->n ? (long)c->v[c->at++] : -1;
 }

@@ -7,7 +7,7 @@
  *   %%             a literal "%"
  *   % + other      a lone "%" not followed by "{" or "%" stays a literal "%"
  *                  (templates are plain text; "%" is escaped for libmilter
- *                  only at the edge, in reply_milter_lines)
+ *                  only at the edge, in sanitize_milter_lines)
  *   %{ without }   or an empty name: bad-template (error)
  *   %{unknown}     unknown-variable (error), naming the valid variables
  *

@@ -1,6 +1,6 @@
 /*
- * config_int.h - private to the rule file loader (config_load.c) and its
- * checks (config_check.c).  Not part of the core's API.
+ * conf_int.h - private to the rule file loader (conf_load.c) and its
+ * checks (conf_check.c).  Not part of the core's API.
  */
 #ifndef REWORD_CONFIG_INT_H
 #define REWORD_CONFIG_INT_H
@@ -39,69 +39,69 @@ struct load_ctx {
     size_t sources_cap;
 };
 
-void ld_diag(struct load_ctx *x, const char *file, int line, const char *id,
+void conf_diag(struct load_ctx *x, const char *file, int line, const char *id,
              enum diag_severity sev, const char *fmt, ...)
              __attribute__((format(printf, 6, 7)));
 /* Errors dl holds beyond those counted in x->nerr since index `from`. */
-int ld_new_errors(const struct load_ctx *x, size_t from);
+int conf_new_errors(const struct load_ctx *x, size_t from);
 
-const char *ld_file(const struct load_ctx *x, const config_setting_t *s);
-int ld_line(const config_setting_t *s);
-const char *ld_type_name(int type);
+const char *conf_file(const struct load_ctx *x, const config_setting_t *s);
+int conf_line(const config_setting_t *s);
+const char *conf_type_name(int type);
 /* "rule \"name\"" or "the unnamed rule at line N", into buf. */
-const char *ld_rule_label(const struct rule *r, char *buf, size_t len);
+const char *conf_rule_label(const struct rule *r, char *buf, size_t len);
 /* Reports unknown keys of group g (known: NULL-terminated list). */
-void ld_check_keys(struct load_ctx *x, const config_setting_t *g, const char *const *known,
+void conf_check_keys(struct load_ctx *x, const config_setting_t *g, const char *const *known,
                    const char *where, enum diag_severity sev);
-void ld_bad_type(struct load_ctx *x, const config_setting_t *s, const char *what,
+void conf_bad_type(struct load_ctx *x, const config_setting_t *s, const char *what,
                  const char *want);
 /* The string value of s, or NULL after a bad-type error. */
-const char *ld_string(struct load_ctx *x, const config_setting_t *s, const char *what);
+const char *conf_string(struct load_ctx *x, const config_setting_t *s, const char *what);
 /* Calls fn for each string of a string or an array/list of strings. */
 typedef void (*ld_string_fn)(struct load_ctx *x, const config_setting_t *s, const char *v,
                              void *arg);
-void ld_for_strings(struct load_ctx *x, const config_setting_t *s, const char *what,
+void conf_for_strings(struct load_ctx *x, const config_setting_t *s, const char *what,
                     ld_string_fn fn, void *arg);
-char *ld_strdup(struct load_ctx *x, const char *s);       /* error on no memory */
+char *conf_strdup(struct load_ctx *x, const char *s);       /* error on no memory */
 /* Grows *v (of *cap elements of size sz) to hold n + 1; -1 on no memory. */
-int ld_grow(struct load_ctx *x, void **v, size_t *cap, size_t n, size_t sz);
+int conf_grow(struct load_ctx *x, void **v, size_t *cap, size_t n, size_t sz);
 
-/* config_perms.c: unsafe-permissions warnings for a path the rules come from,
+/* conf_perms.c: unsafe-permissions warnings for a path the rules come from,
    reported at rep_file:rep_line; each path once per load. */
 enum perm_kind {
     PERM_FILE,                  /* a rule file */
     PERM_DIR_OF_FILE,           /* the directory a named rule file is in */
     PERM_DIR_OF_GLOB            /* a directory whose entries a glob reads */
 };
-void ld_check_perms(struct load_ctx *x, const char *path, enum perm_kind kind,
+void conf_check_perms(struct load_ctx *x, const char *path, enum perm_kind kind,
                     const char *rep_file, int rep_line);
 
-/* config_upstream.c: `upstreams` into cfg->upstreams (and names into x) */
-void read_upstreams(struct load_ctx *x, const config_setting_t *u);
-void free_upstreams(struct config *c);
+/* conf_upstream.c: `upstreams` into cfg->upstreams (and names into x) */
+void conf_read_upstreams(struct load_ctx *x, const config_setting_t *u);
+void conf_free_upstreams(struct config *c);
 
-/* config_rule.c */
+/* conf_rule.c */
 struct rule_build {             /* the rule being built */
     struct rule *r;
     struct rule_aux *a;
     char label[160];            /* for messages: rule "name" */
 };
 /* Basic code "550" (or with cls != NULL also a class "5xx"): 0 ok, -1 bad. */
-int parse_basic_code(const char *s, int *code, int *cls);
-int basic_code_ok(long long v);
+int conf_parse_basic_code(const char *s, int *code, int *cls);
+int conf_basic_code_ok(long long v);
 /* "5.7.1", or with wild != 0 also "5.7.*", "5.*.*" (-1 for "*"). 0 ok, -1 bad. */
-int parse_enhanced(const char *s, int wild, int *cls, int *subject, int *detail);
-void build_rules(struct load_ctx *x, const config_setting_t *rules);
-void build_reply(struct load_ctx *x, struct rule_build *b, const config_setting_t *g);
-void free_rule(struct rule *r);
-void free_rule_reply(struct rule_reply *rr);
+int conf_parse_enhanced(const char *s, int wild, int *cls, int *subject, int *detail);
+void conf_build_rules(struct load_ctx *x, const config_setting_t *rules);
+void conf_build_reply(struct load_ctx *x, struct rule_build *b, const config_setting_t *g);
+void conf_free_rule(struct rule *r);
+void conf_free_rule_reply(struct rule_reply *rr);
 
-/* config_check.c */
+/* conf_check.c */
 /* The reply of one rule against its action and the code taxonomy. */
-void check_rule_reply(struct load_ctx *x, const struct rule *r, const struct rule_aux *a);
+void conf_check_rule_reply(struct load_ctx *x, const struct rule *r, const struct rule_aux *a);
 /* Across rules: duplicate-rule, shadowed-rule. */
-void check_rule_set(struct load_ctx *x);
+void conf_check_rule_set(struct load_ctx *x);
 /* Reports syntax errors libconfig 1.5 would leak memory on; -1 if one was found. */
-int precheck_syntax(struct load_ctx *x, const char *text, const char *file);
+int conf_precheck_syntax(struct load_ctx *x, const char *text, const char *file);
 
 #endif

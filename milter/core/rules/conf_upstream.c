@@ -1,5 +1,5 @@
 /*
- * config_upstream.c - reads the `upstreams` list of the main rule file: the
+ * conf_upstream.c - reads the `upstreams` list of the main rule file: the
  * milters proxy mode drives, in chain order.
  *
  *   upstreams = ( { name = "opendkim"; socket = "inet:8891@127.0.0.1";
@@ -14,7 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "rules/config_int.h"
+#include "rules/conf_int.h"
 
 static const char *const upstream_keys[] = {
     "name", "socket", "connect_timeout", "timeout", "on_failure", NULL
@@ -72,7 +72,7 @@ static int read_seconds(struct load_ctx *x, const config_setting_t *g, const cha
     int t = config_setting_type(s);
     long long v = (t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64) ? config_setting_get_int64(s) : -1;
     if (v < 1 || v > 3600) {
-        ld_diag(x, ld_file(x, s), ld_line(s), "bad-type", DIAG_ERROR,
+        conf_diag(x, conf_file(x, s), conf_line(s), "bad-type", DIAG_ERROR,
                 "upstream %s: %s must be a number of seconds from 1 to 3600", label, key);
         return -1;
     }
@@ -86,12 +86,12 @@ static void read_on_failure(struct load_ctx *x, const config_setting_t *g, const
     const config_setting_t *s = config_setting_get_member(g, "on_failure");
     if (s == NULL)
         return;
-    const char *v = ld_string(x, s, "on_failure");
-    int a = v ? action_from_name(v) : -1;
+    const char *v = conf_string(x, s, "on_failure");
+    int a = v ? names_action_lookup(v) : -1;
     if (a == ACTION_TEMPFAIL || a == ACTION_REJECT || a == ACTION_ACCEPT)
         u->on_failure = (enum action)a;
     else if (v)
-        ld_diag(x, ld_file(x, s), ld_line(s), "unknown-action", DIAG_ERROR,
+        conf_diag(x, conf_file(x, s), conf_line(s), "unknown-action", DIAG_ERROR,
                 "upstream %s: on_failure must be tempfail, reject or accept, not \"%.40s\"",
                 label, v);
 }
@@ -108,32 +108,32 @@ static int is_duplicate(const struct config *c, const char *name)
 static void read_one(struct load_ctx *x, const config_setting_t *g, size_t *cap)
 {
     struct config *c = x->cfg;
-    const char *file = ld_file(x, g);
-    int line = ld_line(g);
-    ld_check_keys(x, g, upstream_keys, "upstream", DIAG_ERROR);
+    const char *file = conf_file(x, g);
+    int line = conf_line(g);
+    conf_check_keys(x, g, upstream_keys, "upstream", DIAG_ERROR);
     const char *name = NULL, *sock = NULL;
     config_setting_lookup_string(g, "name", &name);
     config_setting_lookup_string(g, "socket", &sock);
     if (name == NULL || !name_ok(name)) {
-        ld_diag(x, file, line, "missing-name", DIAG_ERROR,
+        conf_diag(x, file, line, "missing-name", DIAG_ERROR,
                 "an upstream needs a name of letters, digits, '-', '_' or '.' (at most 64), "
                 "other than self, mta and any");
         return;
     }
     remember_name(x, name);
     if (is_duplicate(c, name)) {
-        ld_diag(x, file, line, "duplicate-rule", DIAG_ERROR,
+        conf_diag(x, file, line, "duplicate-rule", DIAG_ERROR,
                 "upstream %s is listed twice", name);
         return;
     }
     if (sock == NULL || !socket_ok(sock)) {
-        ld_diag(x, file, line, "bad-type", DIAG_ERROR,
+        conf_diag(x, file, line, "bad-type", DIAG_ERROR,
                 "upstream %s: socket must be unix:PATH, inet:PORT@HOST or inet6:PORT@HOST%s",
                 name, sock ? "" : " (missing)");
         return;
     }
     if (c->nupstreams >= UPSTREAMS_MAX) {
-        ld_diag(x, file, line, "bad-type", DIAG_ERROR,
+        conf_diag(x, file, line, "bad-type", DIAG_ERROR,
                 "upstream %s: at most %d upstreams", name, UPSTREAMS_MAX);
         return;
     }
@@ -146,21 +146,21 @@ static void read_one(struct load_ctx *x, const config_setting_t *g, size_t *cap)
         read_seconds(x, g, "timeout", name, &u.timeout) < 0)
         return;
     read_on_failure(x, g, name, &u);
-    if (ld_grow(x, (void **)&c->upstreams, cap, c->nupstreams, sizeof *c->upstreams) < 0)
+    if (conf_grow(x, (void **)&c->upstreams, cap, c->nupstreams, sizeof *c->upstreams) < 0)
         return;
-    u.name = ld_strdup(x, name);
-    u.socket = ld_strdup(x, sock);
+    u.name = conf_strdup(x, name);
+    u.socket = conf_strdup(x, sock);
     c->upstreams[c->nupstreams++] = u;
 }
 
-void read_upstreams(struct load_ctx *x, const config_setting_t *u)
+void conf_read_upstreams(struct load_ctx *x, const config_setting_t *u)
 {
     if (config_setting_type(u) == CONFIG_TYPE_STRING) {
         remember_name(x, config_setting_get_string(u));
         return;
     }
     if (!config_setting_is_array(u) && !config_setting_is_list(u)) {
-        ld_bad_type(x, u, "upstreams", "a list ( { name = ...; socket = ...; }, ... )");
+        conf_bad_type(x, u, "upstreams", "a list ( { name = ...; socket = ...; }, ... )");
         return;
     }
     size_t cap = 0;
@@ -172,11 +172,11 @@ void read_upstreams(struct load_ctx *x, const config_setting_t *u)
         else if (config_setting_is_group(e))
             read_one(x, e, &cap);
         else
-            ld_bad_type(x, e, "an upstream", "a group { name = ...; socket = ...; } or a name");
+            conf_bad_type(x, e, "an upstream", "a group { name = ...; socket = ...; } or a name");
     }
 }
 
-void free_upstreams(struct config *c)
+void conf_free_upstreams(struct config *c)
 {
     for (size_t i = 0; i < c->nupstreams; i++) {
         free(c->upstreams[i].name);

@@ -1,13 +1,13 @@
 /*
- * config_rule.c - builds one struct rule from its libconfig group: the
+ * conf_rule.c - builds one struct rule from its libconfig group: the
  * `when` conditions (stages, source, codes, PCRE2 patterns, client
  * networks, auth, macros, headers), the action and the reply templates.
  * Every value is type-checked; problems become diagnostics with the line
  * of the offending setting.  The taxonomy checks of a reply and the checks
- * across rules are in config_check.c.
+ * across rules are in conf_check.c.
  *
  * Memory: a rule owns its strings, patterns, networks and templates;
- * free_rule releases them.
+ * conf_free_rule releases them.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,20 +15,20 @@
 #include <strings.h>
 
 #include "rules/cidr.h"
-#include "rules/config_int.h"
+#include "rules/conf_int.h"
 #include "reply.h"
 #include "rules.h"
 #include "rules/template.h"
 
 /* ---- codes ---- */
 
-int basic_code_ok(long long v)
+int conf_basic_code_ok(long long v)
 {
     /* RFC 5321: %x32-35 %x30-35 %x30-39 */
     return v >= 200 && v <= 599 && (v / 10) % 10 <= 5;
 }
 
-int parse_basic_code(const char *s, int *code, int *cls)
+int conf_parse_basic_code(const char *s, int *code, int *cls)
 {
     *code = 0;
     if (cls)
@@ -42,7 +42,7 @@ int parse_basic_code(const char *s, int *code, int *cls)
     if (s[1] < '0' || s[1] > '9' || s[2] < '0' || s[2] > '9')
         return -1;
     int v = (s[0] - '0') * 100 + (s[1] - '0') * 10 + (s[2] - '0');
-    if (!basic_code_ok(v))
+    if (!conf_basic_code_ok(v))
         return -1;
     *code = v;
     return 0;
@@ -67,7 +67,7 @@ static const char *enh_part(const char *p, int wild, int *out)
     return p + n;
 }
 
-int parse_enhanced(const char *s, int wild, int *cls, int *subject, int *detail)
+int conf_parse_enhanced(const char *s, int wild, int *cls, int *subject, int *detail)
 {
     if (s == NULL)
         return -1;
@@ -94,7 +94,7 @@ static struct pattern *compile_re(struct load_ctx *x, const config_setting_t *s,
     size_t off = 0;
     struct pattern *p = pattern_compile(src, err, sizeof err, &off);
     if (p == NULL)
-        ld_diag(x, ld_file(x, s), ld_line(s), "bad-regex", DIAG_ERROR,
+        conf_diag(x, conf_file(x, s), conf_line(s), "bad-regex", DIAG_ERROR,
                 "%s: the %s pattern \"%.120s\" is not a valid regular expression: %s at offset %zu",
                 b->label, what, src, err, off);
     return p;
@@ -103,7 +103,7 @@ static struct pattern *compile_re(struct load_ctx *x, const config_setting_t *s,
 static void set_pattern(struct load_ctx *x, const config_setting_t *s, struct rule_build *b,
                         const char *what, struct pattern **slot)
 {
-    const char *src = ld_string(x, s, what);
+    const char *src = conf_string(x, s, what);
     if (src) {
         pattern_free(*slot);
         *slot = compile_re(x, s, b, what, src);
@@ -113,9 +113,9 @@ static void set_pattern(struct load_ctx *x, const config_setting_t *s, struct ru
 static void add_stage(struct load_ctx *x, const config_setting_t *s, const char *v, void *arg)
 {
     struct rule_build *b = arg;
-    int st = stage_from_name(v);
+    int st = names_stage_lookup(v);
     if (st < 0)
-        ld_diag(x, ld_file(x, s), ld_line(s), "unknown-stage", DIAG_ERROR,
+        conf_diag(x, conf_file(x, s), conf_line(s), "unknown-stage", DIAG_ERROR,
                 "%s: unknown stage \"%.60s\" (known: connect, helo, mail, rcpt, data, header, "
                 "eoh, body, eom, unknown, any)", b->label, v);
     else
@@ -128,7 +128,7 @@ static void add_client(struct load_ctx *x, const config_setting_t *s, const char
     struct rule_match *m = &b->r->when;
     struct cidr c;
     if (cidr_parse(v, &c) < 0) {
-        ld_diag(x, ld_file(x, s), ld_line(s), "bad-cidr", DIAG_ERROR,
+        conf_diag(x, conf_file(x, s), conf_line(s), "bad-cidr", DIAG_ERROR,
                 "%s: \"%.60s\" is not an IPv4 or IPv6 address or network (ADDRESS or ADDRESS/PREFIX)",
                 b->label, v);
         return;
@@ -136,7 +136,7 @@ static void add_client(struct load_ctx *x, const config_setting_t *s, const char
     size_t cap = m->nclients;   /* exact-size growth: lists are short */
     struct cidr *nv = realloc(m->clients, (cap + 1) * sizeof *nv);
     if (nv == NULL) {
-        ld_diag(x, NULL, 0, "out-of-memory", DIAG_ERROR, "out of memory while loading");
+        conf_diag(x, NULL, 0, "out-of-memory", DIAG_ERROR, "out of memory while loading");
         return;
     }
     m->clients = nv;
@@ -148,7 +148,7 @@ static void add_named(struct load_ctx *x, struct named_pattern **v, size_t *n, c
 {
     struct named_pattern *nv = realloc(*v, (*n + 1) * sizeof *nv);
     if (nv == NULL) {
-        ld_diag(x, NULL, 0, "out-of-memory", DIAG_ERROR, "out of memory while loading");
+        conf_diag(x, NULL, 0, "out-of-memory", DIAG_ERROR, "out of memory while loading");
         free(name);
         pattern_free(re);
         return;
@@ -182,13 +182,13 @@ static void store_macro(struct load_ctx *x, const config_setting_t *s, struct ru
     else if (macro_name_ok(name, len) && asprintf(&stored, "{%.*s}", (int)len, name) < 0)
         stored = NULL;
     else if (!macro_name_ok(name, len)) {
-        ld_diag(x, ld_file(x, s), ld_line(s), "bad-type", DIAG_ERROR,
+        conf_diag(x, conf_file(x, s), conf_line(s), "bad-type", DIAG_ERROR,
                 "%s: \"%.*s\" is not a macro name (letters, digits, \"_\", optionally in braces)",
                 b->label, (int)(len > 60 ? 60 : len), name);
         return;
     }
     if (stored == NULL) {
-        ld_diag(x, NULL, 0, "out-of-memory", DIAG_ERROR, "out of memory while loading");
+        conf_diag(x, NULL, 0, "out-of-memory", DIAG_ERROR, "out of memory while loading");
         return;
     }
     struct pattern *re = compile_re(x, s, b, "macro", src);
@@ -216,7 +216,7 @@ static void add_macro(struct load_ctx *x, const config_setting_t *s, const char 
     while (len > 0 && (name[len - 1] == ' ' || name[len - 1] == '\t'))
         len--;
     if (eq == NULL || len == 0 || eq < name) {
-        ld_diag(x, ld_file(x, s), ld_line(s), "bad-type", DIAG_ERROR,
+        conf_diag(x, conf_file(x, s), conf_line(s), "bad-type", DIAG_ERROR,
                 "%s: macro condition \"%.60s\" must look like \"{name} = regex\"", b->label, v);
         return;
     }
@@ -236,14 +236,14 @@ static void add_header(struct load_ctx *x, const config_setting_t *s, const char
     for (size_t i = 0; ok && i < end; i++)
         ok = (unsigned char)name[i] > 32 && (unsigned char)name[i] < 127;
     if (!ok) {
-        ld_diag(x, ld_file(x, s), ld_line(s), "bad-type", DIAG_ERROR,
+        conf_diag(x, conf_file(x, s), conf_line(s), "bad-type", DIAG_ERROR,
                 "%s: header condition \"%.60s\" must look like \"Name: regex\"", b->label, v);
         return;
     }
     char *hname = strndup(name, end);
     struct pattern *re = hname ? compile_re(x, s, b, "header", skip_ws(name + len + 1)) : NULL;
     if (hname == NULL)
-        ld_diag(x, NULL, 0, "out-of-memory", DIAG_ERROR, "out of memory while loading");
+        conf_diag(x, NULL, 0, "out-of-memory", DIAG_ERROR, "out of memory while loading");
     if (re == NULL) {
         free(hname);
         return;
@@ -261,43 +261,43 @@ static int is_upstream(const struct load_ctx *x, const char *name)
 
 static void when_source(struct load_ctx *x, const config_setting_t *s, struct rule_build *b)
 {
-    const char *v = ld_string(x, s, "when.source");
+    const char *v = conf_string(x, s, "when.source");
     if (v == NULL)
         return;
     if (strcasecmp(v, "any") == 0)
         return;                                     /* NULL = any */
     if (strcasecmp(v, "self") == 0 || strcasecmp(v, "mta") == 0) {
-        b->r->when.source = ld_strdup(x, strcasecmp(v, "self") == 0 ? "self" : "mta");
+        b->r->when.source = conf_strdup(x, strcasecmp(v, "self") == 0 ? "self" : "mta");
         return;
     }
     if (!is_upstream(x, v))
-        ld_diag(x, ld_file(x, s), ld_line(s), "unknown-source", DIAG_WARNING,
+        conf_diag(x, conf_file(x, s), conf_line(s), "unknown-source", DIAG_WARNING,
                 "%s: source \"%.60s\" is not self, mta, any or a milter named in upstreams; "
                 "the rule can only match if such an upstream reports replies", b->label, v);
-    b->r->when.source = ld_strdup(x, v);
+    b->r->when.source = conf_strdup(x, v);
 }
 
 static void when_code(struct load_ctx *x, const config_setting_t *s, struct rule_build *b)
 {
     struct rule_match *m = &b->r->when;
     int type = config_setting_type(s);
-    b->a->line_code = ld_line(s);
+    b->a->line_code = conf_line(s);
     if (type == CONFIG_TYPE_INT || type == CONFIG_TYPE_INT64) {
         long long v = config_setting_get_int64(s);
-        if (basic_code_ok(v))
+        if (conf_basic_code_ok(v))
             m->code = (int)v;
         else
-            ld_diag(x, ld_file(x, s), ld_line(s), "bad-code", DIAG_ERROR,
+            conf_diag(x, conf_file(x, s), conf_line(s), "bad-code", DIAG_ERROR,
                     "%s: %lld is not a reply code: use a code such as 550 or a class such as \"5xx\"",
                     b->label, v);
     } else if (type == CONFIG_TYPE_STRING) {
         const char *v = config_setting_get_string(s);
-        if (parse_basic_code(v, &m->code, &m->code_class) < 0)
-            ld_diag(x, ld_file(x, s), ld_line(s), "bad-code", DIAG_ERROR,
+        if (conf_parse_basic_code(v, &m->code, &m->code_class) < 0)
+            conf_diag(x, conf_file(x, s), conf_line(s), "bad-code", DIAG_ERROR,
                     "%s: \"%.40s\" is not a reply code: use a code such as 550 or a class such as \"5xx\"",
                     b->label, v);
     } else
-        ld_bad_type(x, s, "when.code", "a number or a string");
+        conf_bad_type(x, s, "when.code", "a number or a string");
 }
 
 /* One element of `when.enhanced`: a code pattern or "none". */
@@ -310,12 +310,12 @@ static void add_enhanced(struct load_ctx *x, const config_setting_t *s, const ch
         return;
     }
     int cls, sub, det;
-    if (parse_enhanced(v, 1, &cls, &sub, &det) < 0)
-        ld_diag(x, ld_file(x, s), ld_line(s), "bad-enhanced-code", DIAG_ERROR,
+    if (conf_parse_enhanced(v, 1, &cls, &sub, &det) < 0)
+        conf_diag(x, conf_file(x, s), conf_line(s), "bad-enhanced-code", DIAG_ERROR,
                 "%s: \"%.40s\" is not an enhanced status code: use class.subject.detail such as "
                 "5.7.1, a pattern such as 5.7.* or 5.*.*, or \"none\"", b->label, v);
     else if (m->has_enhanced)
-        ld_diag(x, ld_file(x, s), ld_line(s), "bad-type", DIAG_ERROR,
+        conf_diag(x, conf_file(x, s), conf_line(s), "bad-type", DIAG_ERROR,
                 "%s: when.enhanced takes one code pattern (and \"none\"), not a second one "
                 "(\"%.40s\"): write a second rule", b->label, v);
     else {
@@ -328,8 +328,8 @@ static void add_enhanced(struct load_ctx *x, const config_setting_t *s, const ch
 
 static void when_enhanced(struct load_ctx *x, const config_setting_t *s, struct rule_build *b)
 {
-    b->a->line_enh = ld_line(s);
-    ld_for_strings(x, s, "when.enhanced", add_enhanced, b);
+    b->a->line_enh = conf_line(s);
+    conf_for_strings(x, s, "when.enhanced", add_enhanced, b);
 }
 
 static void when_auth(struct load_ctx *x, const config_setting_t *s, struct rule_build *b)
@@ -343,19 +343,19 @@ static void when_auth(struct load_ctx *x, const config_setting_t *s, struct rule
         pattern_free(m->auth_login);
         m->auth_login = compile_re(x, s, b, "auth", config_setting_get_string(s));
     } else
-        ld_bad_type(x, s, "when.auth", "true, false or a regular expression for the login");
+        conf_bad_type(x, s, "when.auth", "true, false or a regular expression for the login");
 }
 
 static void when_macro(struct load_ctx *x, const config_setting_t *s, struct rule_build *b)
 {
     if (config_setting_type(s) != CONFIG_TYPE_GROUP) {
-        ld_for_strings(x, s, "when.macro", add_macro, b);
+        conf_for_strings(x, s, "when.macro", add_macro, b);
         return;
     }
     int n = config_setting_length(s);          /* macro = { auth_type = "^PLAIN$"; } */
     for (int i = 0; i < n; i++) {
         const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
-        const char *src = ld_string(x, e, "a macro condition");
+        const char *src = conf_string(x, e, "a macro condition");
         const char *name = config_setting_name(e);
         if (src && name)
             store_macro(x, e, b, name, strlen(name), src);
@@ -371,7 +371,7 @@ static void build_when(struct load_ctx *x, const config_setting_t *w, struct rul
 {
     struct rule_match *m = &b->r->when;
     const config_setting_t *header = NULL, *stage = NULL;
-    ld_check_keys(x, w, when_keys, "when", DIAG_ERROR);
+    conf_check_keys(x, w, when_keys, "when", DIAG_ERROR);
     int n = config_setting_length(w);
     for (int i = 0; i < n; i++) {
         const config_setting_t *s = config_setting_get_elem(w, (unsigned)i);
@@ -381,7 +381,7 @@ static void build_when(struct load_ctx *x, const config_setting_t *w, struct rul
         if (strcmp(k, "stage") == 0) {
             m->stages = 0;
             stage = s;
-            ld_for_strings(x, s, "when.stage", add_stage, b);
+            conf_for_strings(x, s, "when.stage", add_stage, b);
         } else if (strcmp(k, "source") == 0)
             when_source(x, s, b);
         else if (strcmp(k, "code") == 0)
@@ -399,26 +399,26 @@ static void build_when(struct load_ctx *x, const config_setting_t *w, struct rul
         else if (strcmp(k, "client_name") == 0)
             set_pattern(x, s, b, "client_name", &m->client_name);
         else if (strcmp(k, "client") == 0)
-            ld_for_strings(x, s, "when.client", add_client, b);
+            conf_for_strings(x, s, "when.client", add_client, b);
         else if (strcmp(k, "auth") == 0)
             when_auth(x, s, b);
         else if (strcmp(k, "macro") == 0)
             when_macro(x, s, b);
         else if (strcmp(k, "header") == 0) {
             header = s;
-            ld_for_strings(x, s, "when.header", add_header, b);
+            conf_for_strings(x, s, "when.header", add_header, b);
         }
     }
     if (stage && m->stages == 0)
         m->stages = STAGES_ALL;         /* only bad names: already an error */
     int wcls = m->code ? m->code / 100 : m->code_class;
     if (wcls && m->has_enhanced && m->enh_class > 0 && m->enh_class != wcls)
-        ld_diag(x, b->r->file, b->a->line_enh, "class-mismatch", DIAG_ERROR,
+        conf_diag(x, b->r->file, b->a->line_enh, "class-mismatch", DIAG_ERROR,
                 "%s can never match: its code condition is class %dxx but its enhanced code "
                 "condition is class %d", b->label, wcls, m->enh_class);
     unsigned eom = STAGE_BIT(STAGE_EOM) | STAGE_BIT(STAGE_HEADER);
     if (header && !(m->stages & eom))
-        ld_diag(x, ld_file(x, header), ld_line(header), "header-not-at-eom", DIAG_WARNING,
+        conf_diag(x, conf_file(x, header), conf_line(header), "header-not-at-eom", DIAG_WARNING,
                 "%s: header conditions can only match at stage eom (or header); this rule's "
                 "stages never see the message headers", b->label);
 }
@@ -433,10 +433,10 @@ static int append_rule(struct load_ctx *x, const struct rule *r, const struct ru
     if (c->nrules == x->cap) {
         size_t cap = x->cap, acap = x->cap;
         void *rv = c->rules, *av = x->aux;
-        if (ld_grow(x, &rv, &cap, c->nrules, sizeof *c->rules) < 0)
+        if (conf_grow(x, &rv, &cap, c->nrules, sizeof *c->rules) < 0)
             return -1;
         c->rules = rv;
-        if (ld_grow(x, &av, &acap, c->nrules, sizeof *x->aux) < 0)
+        if (conf_grow(x, &av, &acap, c->nrules, sizeof *x->aux) < 0)
             return -1;
         x->aux = av;
         x->cap = cap;
@@ -447,7 +447,7 @@ static int append_rule(struct load_ctx *x, const struct rule *r, const struct ru
     return 0;
 }
 
-void free_rule(struct rule *r)
+void conf_free_rule(struct rule *r)
 {
     struct rule_match *m = &r->when;
     free(r->name);
@@ -470,7 +470,7 @@ void free_rule(struct rule *r)
         pattern_free(m->headers[i].re);
     }
     free(m->headers);
-    free_rule_reply(&r->reply);
+    conf_free_rule_reply(&r->reply);
 }
 
 static void build_rule(struct load_ctx *x, const config_setting_t *s)
@@ -483,38 +483,38 @@ static void build_rule(struct load_ctx *x, const config_setting_t *s)
     r.when.stages = STAGES_ALL;
     r.when.auth = -1;
     r.action = ACTION_REWRITE;
-    r.line = ld_line(s);
-    r.file = ld_strdup(x, ld_file(x, s));
+    r.line = conf_line(s);
+    r.file = conf_strdup(x, conf_file(x, s));
     if (!config_setting_is_group(s)) {
-        ld_bad_type(x, s, "each entry of rules", "a group { name = ...; when = { ... }; ... }");
+        conf_bad_type(x, s, "each entry of rules", "a group { name = ...; when = { ... }; ... }");
         free(r.file);
         return;
     }
     size_t nerr0 = x->nerr, dl0 = x->dl->n;
     const config_setting_t *name = config_setting_get_member(s, "name");
-    const char *nm = name ? ld_string(x, name, "name") : NULL;
+    const char *nm = name ? conf_string(x, name, "name") : NULL;
     if (nm && nm[0])
-        r.name = ld_strdup(x, nm);
+        r.name = conf_strdup(x, nm);
     else if (name == NULL || nm)
-        ld_diag(x, r.file, r.line, "missing-name", DIAG_ERROR,
+        conf_diag(x, r.file, r.line, "missing-name", DIAG_ERROR,
                 "the rule at line %d has no name: give every rule a unique name = \"...\"", r.line);
-    ld_rule_label(&r, b.label, sizeof b.label);
-    ld_check_keys(x, s, rule_keys, b.label, DIAG_ERROR);
+    conf_rule_label(&r, b.label, sizeof b.label);
+    conf_check_keys(x, s, rule_keys, b.label, DIAG_ERROR);
 
     const config_setting_t *when = config_setting_get_member(s, "when");
     if (when && config_setting_is_group(when)) {
         a.has_when = 1;
         build_when(x, when, &b);
     } else if (when)
-        ld_bad_type(x, when, "when", "a group { ... }");
+        conf_bad_type(x, when, "when", "a group { ... }");
 
     const config_setting_t *act = config_setting_get_member(s, "action");
     if (act) {
-        const char *v = ld_string(x, act, "action");
-        int ac = v ? action_from_name(v) : -1;
-        a.line_action = ld_line(act);
+        const char *v = conf_string(x, act, "action");
+        int ac = v ? names_action_lookup(v) : -1;
+        a.line_action = conf_line(act);
         if (v && ac < 0)
-            ld_diag(x, ld_file(x, act), ld_line(act), "unknown-action", DIAG_ERROR,
+            conf_diag(x, conf_file(x, act), conf_line(act), "unknown-action", DIAG_ERROR,
                     "%s: unknown action \"%.40s\" (known: rewrite, reject, tempfail, accept, "
                     "discard, log)", b.label, v);
         if (ac >= 0) {
@@ -524,25 +524,25 @@ static void build_rule(struct load_ctx *x, const config_setting_t *s)
     }
     const config_setting_t *reply = config_setting_get_member(s, "reply");
     if (reply && config_setting_is_group(reply))
-        build_reply(x, &b, reply);
+        conf_build_reply(x, &b, reply);
     else if (reply)
-        ld_bad_type(x, reply, "reply", "a group { ... }");
+        conf_bad_type(x, reply, "reply", "a group { ... }");
 
     if (!when && !act && !reply)
-        ld_diag(x, r.file, r.line, "empty-rule", DIAG_WARNING,
+        conf_diag(x, r.file, r.line, "empty-rule", DIAG_WARNING,
                 "%s has no when, action or reply: it matches every reply and only makes it "
                 "well-formed", b.label);
     if (r.has_reply)
-        check_rule_reply(x, &r, &a);
-    a.failed = x->nerr > nerr0 || ld_new_errors(x, dl0);
+        conf_check_rule_reply(x, &r, &a);
+    a.failed = x->nerr > nerr0 || conf_new_errors(x, dl0);
     if (append_rule(x, &r, &a) < 0)
-        free_rule(&r);
+        conf_free_rule(&r);
 }
 
-void build_rules(struct load_ctx *x, const config_setting_t *rules)
+void conf_build_rules(struct load_ctx *x, const config_setting_t *rules)
 {
     if (config_setting_type(rules) != CONFIG_TYPE_LIST) {
-        ld_bad_type(x, rules, "rules", "a list ( { ... }, { ... } )");
+        conf_bad_type(x, rules, "rules", "a list ( { ... }, { ... } )");
         return;
     }
     int n = config_setting_length(rules);
@@ -575,25 +575,25 @@ static size_t literal_len(const char *src)
 static struct template *reply_line(struct load_ctx *x, const config_setting_t *s,
                                    struct rule_build *b, const char *what, const char *src)
 {
-    const char *file = ld_file(x, s);
-    int line = ld_line(s);
+    const char *file = conf_file(x, s);
+    int line = conf_line(s);
     if (strpbrk(src, "\r\n")) {
-        ld_diag(x, file, line, "crlf-in-text", DIAG_ERROR,
+        conf_diag(x, file, line, "crlf-in-text", DIAG_ERROR,
                 "%s: the reply %s contains a line break; use lines = [ \"...\", \"...\" ] "
                 "for a reply of several lines", b->label, what);
         return NULL;
     }
     for (const unsigned char *p = (const unsigned char *)src; *p; p++)
         if ((*p < 32 && *p != '\t') || *p == 127) {
-            ld_diag(x, file, line, "control-char", DIAG_ERROR,
+            conf_diag(x, file, line, "control-char", DIAG_ERROR,
                     "%s: the reply %s contains the control character 0x%02x", b->label, what, *p);
             return NULL;
         }
     size_t dl0 = x->dl->n;
     struct template *t = template_compile(src, file, line, x->dl);
-    if (t == NULL || ld_new_errors(x, dl0)) {
-        if (t == NULL && !ld_new_errors(x, dl0))
-            ld_diag(x, file, line, "bad-template", DIAG_ERROR,
+    if (t == NULL || conf_new_errors(x, dl0)) {
+        if (t == NULL && !conf_new_errors(x, dl0))
+            conf_diag(x, file, line, "bad-template", DIAG_ERROR,
                     "%s: the reply %s cannot be compiled", b->label, what);
         else
             x->nerr++;
@@ -602,11 +602,11 @@ static struct template *reply_line(struct load_ctx *x, const config_setting_t *s
     }
     size_t lit = literal_len(src), max = template_max_len(t);
     if (lit > REPLY_MAX_LINE_LEN)
-        ld_diag(x, file, line, "line-too-long", DIAG_ERROR,
+        conf_diag(x, file, line, "line-too-long", DIAG_ERROR,
                 "%s: the reply %s is %zu characters long; a reply line can hold at most %d",
                 b->label, what, lit, REPLY_MAX_LINE_LEN);
     else if (max > REPLY_MAX_LINE_LEN)
-        ld_diag(x, file, line, "line-too-long", DIAG_WARNING,
+        conf_diag(x, file, line, "line-too-long", DIAG_WARNING,
                 "%s: the reply %s can grow to %zu characters when its variables are long "
                 "(at most %d fit on a line; longer text is split)", b->label, what, max,
                 REPLY_MAX_LINE_LEN);
@@ -619,7 +619,7 @@ static void add_line(struct load_ctx *x, const config_setting_t *s, const char *
     struct rule_reply *rr = &b->r->reply;
     struct template **nv = realloc(rr->lines, (rr->nlines + 1) * sizeof *nv);
     if (nv == NULL) {
-        ld_diag(x, NULL, 0, "out-of-memory", DIAG_ERROR, "out of memory while loading");
+        conf_diag(x, NULL, 0, "out-of-memory", DIAG_ERROR, "out of memory while loading");
         return;
     }
     rr->lines = nv;
@@ -631,23 +631,23 @@ static void add_line(struct load_ctx *x, const config_setting_t *s, const char *
 static void reply_code(struct load_ctx *x, const config_setting_t *s, struct rule_build *b)
 {
     int type = config_setting_type(s), code = 0;
-    b->a->line_rcode = ld_line(s);
+    b->a->line_rcode = conf_line(s);
     if (type == CONFIG_TYPE_INT || type == CONFIG_TYPE_INT64) {
         long long v = config_setting_get_int64(s);
-        if (basic_code_ok(v))
+        if (conf_basic_code_ok(v))
             code = (int)v;
         else
-            ld_diag(x, ld_file(x, s), ld_line(s), "bad-code", DIAG_ERROR,
+            conf_diag(x, conf_file(x, s), conf_line(s), "bad-code", DIAG_ERROR,
                     "%s: %lld is not a reply code: a reply needs a code such as 550 or 451",
                     b->label, v);
     } else if (type == CONFIG_TYPE_STRING) {
         const char *v = config_setting_get_string(s);
-        if (parse_basic_code(v, &code, NULL) < 0)
-            ld_diag(x, ld_file(x, s), ld_line(s), "bad-code", DIAG_ERROR,
+        if (conf_parse_basic_code(v, &code, NULL) < 0)
+            conf_diag(x, conf_file(x, s), conf_line(s), "bad-code", DIAG_ERROR,
                     "%s: \"%.40s\" is not a reply code: a reply needs an exact code such as "
                     "550 or 451", b->label, v);
     } else
-        ld_bad_type(x, s, "reply.code", "a number such as 550");
+        conf_bad_type(x, s, "reply.code", "a number such as 550");
     b->r->reply.code = code;
 }
 
@@ -655,82 +655,82 @@ static void reply_code(struct load_ctx *x, const config_setting_t *s, struct rul
    the prefix, and every "%" doubled (URLs are full of %XX escapes). */
 static size_t url_line_len(const char *url)
 {
-    return strlen(REPLY_URL_PREFIX) + reply_escaped_len(url, strlen(url));
+    return strlen(REPLY_URL_PREFIX) + sanitize_escaped_len(url, strlen(url));
 }
 
 static const char *const reply_keys[] = {
     "code", "enhanced", "text", "lines", "footer", "url", NULL
 };
 
-void build_reply(struct load_ctx *x, struct rule_build *b, const config_setting_t *g)
+void conf_build_reply(struct load_ctx *x, struct rule_build *b, const config_setting_t *g)
 {
     struct rule_reply *rr = &b->r->reply;
     const config_setting_t *s, *text, *lines;
     b->r->has_reply = 1;
-    b->a->line_reply = ld_line(g);
-    ld_check_keys(x, g, reply_keys, "reply", DIAG_ERROR);
+    b->a->line_reply = conf_line(g);
+    conf_check_keys(x, g, reply_keys, "reply", DIAG_ERROR);
     if ((s = config_setting_get_member(g, "code")))
         reply_code(x, s, b);
     if ((s = config_setting_get_member(g, "enhanced"))) {
-        const char *v = ld_string(x, s, "reply.enhanced");
+        const char *v = conf_string(x, s, "reply.enhanced");
         int c, sub, det;
-        b->a->line_renh = ld_line(s);
-        if (v && parse_enhanced(v, 0, &c, &sub, &det) == 0)
-            rr->enhanced = ld_strdup(x, v);
+        b->a->line_renh = conf_line(s);
+        if (v && conf_parse_enhanced(v, 0, &c, &sub, &det) == 0)
+            rr->enhanced = conf_strdup(x, v);
         else if (v)
-            ld_diag(x, ld_file(x, s), ld_line(s), "bad-enhanced-code", DIAG_ERROR,
+            conf_diag(x, conf_file(x, s), conf_line(s), "bad-enhanced-code", DIAG_ERROR,
                     "%s: \"%.40s\" is not an enhanced status code: a reply needs "
                     "class.subject.detail such as 5.7.1", b->label, v);
     }
     text = config_setting_get_member(g, "text");
     lines = config_setting_get_member(g, "lines");
     if (text && lines)
-        ld_diag(x, ld_file(x, lines), ld_line(lines), "bad-type", DIAG_ERROR,
+        conf_diag(x, conf_file(x, lines), conf_line(lines), "bad-type", DIAG_ERROR,
                 "%s: give the reply either text or lines, not both", b->label);
     else if (text) {
-        const char *v = ld_string(x, text, "reply.text");
+        const char *v = conf_string(x, text, "reply.text");
         struct template *t = v ? reply_line(x, text, b, "text", v) : NULL;
         if (t && (rr->lines = malloc(sizeof *rr->lines)) != NULL) {
             rr->lines[0] = t;
             rr->nlines = 1;
         } else if (t) {
             template_free(t);
-            ld_diag(x, NULL, 0, "out-of-memory", DIAG_ERROR, "out of memory while loading");
+            conf_diag(x, NULL, 0, "out-of-memory", DIAG_ERROR, "out of memory while loading");
         }
     } else if (lines) {
-        b->a->line_lines = ld_line(lines);
-        ld_for_strings(x, lines, "reply.lines", add_line, b);
+        b->a->line_lines = conf_line(lines);
+        conf_for_strings(x, lines, "reply.lines", add_line, b);
     }
     if ((s = config_setting_get_member(g, "footer"))) {
-        const char *v = ld_string(x, s, "reply.footer");
+        const char *v = conf_string(x, s, "reply.footer");
         if (v)
             rr->footer = reply_line(x, s, b, "footer", v);
     }
     if ((s = config_setting_get_member(g, "url"))) {
-        const char *v = ld_string(x, s, "reply.url");
+        const char *v = conf_string(x, s, "reply.url");
         if (v && strpbrk(v, "\r\n"))
-            ld_diag(x, ld_file(x, s), ld_line(s), "crlf-in-text", DIAG_ERROR,
+            conf_diag(x, conf_file(x, s), conf_line(s), "crlf-in-text", DIAG_ERROR,
                     "%s: reply.url contains a line break", b->label);
         else if (v && url_line_len(v) > REPLY_MAX_LINE_LEN)
-            ld_diag(x, ld_file(x, s), ld_line(s), "line-too-long", DIAG_ERROR,
+            conf_diag(x, conf_file(x, s), conf_line(s), "line-too-long", DIAG_ERROR,
                     "%s: reply.url makes a line of %zu characters (\"" REPLY_URL_PREFIX "\" and "
                     "\"%%\" doubled included); a reply line can hold at most %d",
                     b->label, url_line_len(v), REPLY_MAX_LINE_LEN);
         else if (v && strpbrk(v, " \t"))
-            ld_diag(x, ld_file(x, s), ld_line(s), "bad-type", DIAG_ERROR,
+            conf_diag(x, conf_file(x, s), conf_line(s), "bad-type", DIAG_ERROR,
                     "%s: reply.url must be one address without spaces", b->label);
         else if (v && v[0])
-            rr->url = ld_strdup(x, v);
+            rr->url = conf_strdup(x, v);
     }
     size_t total = rr->nlines + (rr->footer != NULL) + (rr->url != NULL);
     if (total > REPLY_MAX_LINES)
-        ld_diag(x, b->r->file, b->a->line_lines ? b->a->line_lines : b->a->line_reply,
+        conf_diag(x, b->r->file, b->a->line_lines ? b->a->line_lines : b->a->line_reply,
                 "too-many-lines", DIAG_ERROR,
                 "%s: the reply has %zu lines (with footer and url); a reply can have at most %d",
                 b->label, total, REPLY_MAX_LINES);
 }
 
-void free_rule_reply(struct rule_reply *rr)
+void conf_free_rule_reply(struct rule_reply *rr)
 {
     free(rr->enhanced);
     for (size_t i = 0; i < rr->nlines; i++)

@@ -1,8 +1,8 @@
 /*
- * config_load.c - reads the rule file (libconfig) and its includes into a
+ * conf_load.c - reads the rule file (libconfig) and its includes into a
  * struct config: the milter and audit settings here, each rule through
- * config_rule.c, the checks across rules and against the taxonomy through
- * config_check.c.  Also the shared helpers for settings and diagnostics.
+ * conf_rule.c, the checks across rules and against the taxonomy through
+ * conf_check.c.  Also the shared helpers for settings and diagnostics.
  *
  * Robustness: every value is type-checked before use; a wrong type, a
  * missing key or a file that is not a config at all is a diagnostic, never
@@ -15,7 +15,7 @@
  * reliable way to place an include "between" rules, so this order is the
  * documented one.
  *
- * Memory: the config owns every string, pattern and template; config_unref
+ * Memory: the config owns every string, pattern and template; conf_unref
  * of the last reference frees it all.  libconfig trees live only while
  * their file is being read.
  */
@@ -33,15 +33,15 @@
 
 #include "rules/prefilter.h"
 #include "rules/rule_index.h"
-#include "rules/config_int.h"
+#include "rules/conf_int.h"
 #include "rules.h"
 
 #define DEFAULT_SOCKET "unix:/run/milter-reword/milter-reword.sock"
 #define CONFIG_MAX_BYTES (64 << 20)   /* a bigger rule file is a mistake */
 
-/* ---- diagnostics and setting helpers (shared with config_check.c) ---- */
+/* ---- diagnostics and setting helpers (shared with conf_check.c) ---- */
 
-void ld_diag(struct load_ctx *x, const char *file, int line, const char *id,
+void conf_diag(struct load_ctx *x, const char *file, int line, const char *id,
              enum diag_severity sev, const char *fmt, ...)
 {
     char *msg = NULL;
@@ -57,7 +57,7 @@ void ld_diag(struct load_ctx *x, const char *file, int line, const char *id,
     free(msg);
 }
 
-int ld_new_errors(const struct load_ctx *x, size_t from)
+int conf_new_errors(const struct load_ctx *x, size_t from)
 {
     for (size_t i = from; i < x->dl->n; i++)
         if (x->dl->v[i].severity == DIAG_ERROR)
@@ -65,18 +65,18 @@ int ld_new_errors(const struct load_ctx *x, size_t from)
     return 0;
 }
 
-const char *ld_file(const struct load_ctx *x, const config_setting_t *s)
+const char *conf_file(const struct load_ctx *x, const config_setting_t *s)
 {
     const char *f = s ? config_setting_source_file(s) : NULL;
     return f ? f : x->cur_file;
 }
 
-int ld_line(const config_setting_t *s)
+int conf_line(const config_setting_t *s)
 {
     return s ? (int)config_setting_source_line(s) : 0;
 }
 
-const char *ld_type_name(int type)
+const char *conf_type_name(int type)
 {
     switch (type) {
     case CONFIG_TYPE_GROUP: return "group { }";
@@ -90,7 +90,7 @@ const char *ld_type_name(int type)
     }
 }
 
-const char *ld_rule_label(const struct rule *r, char *buf, size_t len)
+const char *conf_rule_label(const struct rule *r, char *buf, size_t len)
 {
     if (r->name && r->name[0])
         snprintf(buf, len, "rule \"%.100s\"", r->name);
@@ -99,7 +99,7 @@ const char *ld_rule_label(const struct rule *r, char *buf, size_t len)
     return buf;
 }
 
-void ld_check_keys(struct load_ctx *x, const config_setting_t *g, const char *const *known,
+void conf_check_keys(struct load_ctx *x, const config_setting_t *g, const char *const *known,
                    const char *where, enum diag_severity sev)
 {
     int n = config_setting_length(g);
@@ -112,30 +112,30 @@ void ld_check_keys(struct load_ctx *x, const config_setting_t *g, const char *co
         for (const char *const *k = known; *k && !ok; k++)
             ok = strcmp(*k, name) == 0;
         if (!ok)
-            ld_diag(x, ld_file(x, m), ld_line(m), "unknown-key", sev,
+            conf_diag(x, conf_file(x, m), conf_line(m), "unknown-key", sev,
                     "unknown key \"%s\" in %s", name, where);
     }
 }
 
-void ld_bad_type(struct load_ctx *x, const config_setting_t *s, const char *what,
+void conf_bad_type(struct load_ctx *x, const config_setting_t *s, const char *what,
                      const char *want)
 {
-    ld_diag(x, ld_file(x, s), ld_line(s), "bad-type", DIAG_ERROR, "%s must be %s, not a %s",
-            what, want, ld_type_name(config_setting_type(s)));
+    conf_diag(x, conf_file(x, s), conf_line(s), "bad-type", DIAG_ERROR, "%s must be %s, not a %s",
+            what, want, conf_type_name(config_setting_type(s)));
 }
 
 /* The string value of s, or NULL with a bad-type error. */
-const char *ld_string(struct load_ctx *x, const config_setting_t *s, const char *what)
+const char *conf_string(struct load_ctx *x, const config_setting_t *s, const char *what)
 {
     if (config_setting_type(s) == CONFIG_TYPE_STRING)
         return config_setting_get_string(s);
-    ld_bad_type(x, s, what, "a string");
+    conf_bad_type(x, s, what, "a string");
     return NULL;
 }
 
 /* Calls fn for each string of a string or an array/list of strings. */
 
-void ld_for_strings(struct load_ctx *x, const config_setting_t *s, const char *what,
+void conf_for_strings(struct load_ctx *x, const config_setting_t *s, const char *what,
                         ld_string_fn fn, void *arg)
 {
     int type = config_setting_type(s);
@@ -144,37 +144,37 @@ void ld_for_strings(struct load_ctx *x, const config_setting_t *s, const char *w
         return;
     }
     if (type != CONFIG_TYPE_ARRAY && type != CONFIG_TYPE_LIST) {
-        ld_bad_type(x, s, what, "a string or a list of strings");
+        conf_bad_type(x, s, what, "a string or a list of strings");
         return;
     }
     int n = config_setting_length(s);
     if (n == 0)
-        ld_diag(x, ld_file(x, s), ld_line(s), "bad-type", DIAG_ERROR, "%s is an empty list", what);
+        conf_diag(x, conf_file(x, s), conf_line(s), "bad-type", DIAG_ERROR, "%s is an empty list", what);
     for (int i = 0; i < n; i++) {
         const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
-        const char *v = ld_string(x, e, what);
+        const char *v = conf_string(x, e, what);
         if (v)
             fn(x, e, v, arg);
     }
 }
 
-char *ld_strdup(struct load_ctx *x, const char *s)
+char *conf_strdup(struct load_ctx *x, const char *s)
 {
     char *d = s ? strdup(s) : NULL;
     if (s && d == NULL)
-        ld_diag(x, NULL, 0, "out-of-memory", DIAG_ERROR, "out of memory while loading");
+        conf_diag(x, NULL, 0, "out-of-memory", DIAG_ERROR, "out of memory while loading");
     return d;
 }
 
 /* Grows v (of *cap elements of size sz) to hold n + 1; -1 on no memory. */
-int ld_grow(struct load_ctx *x, void **v, size_t *cap, size_t n, size_t sz)
+int conf_grow(struct load_ctx *x, void **v, size_t *cap, size_t n, size_t sz)
 {
     if (n < *cap)
         return 0;
     size_t ncap = *cap ? *cap * 2 : 8;
     void *nv = realloc(*v, ncap * sz);
     if (nv == NULL) {
-        ld_diag(x, NULL, 0, "out-of-memory", DIAG_ERROR, "out of memory while loading");
+        conf_diag(x, NULL, 0, "out-of-memory", DIAG_ERROR, "out of memory while loading");
         return -1;
     }
     *v = nv;
@@ -182,14 +182,14 @@ int ld_grow(struct load_ctx *x, void **v, size_t *cap, size_t n, size_t sz)
     return 0;
 }
 
-/* ---- milter { }, audit { } (upstreams: config_upstream.c) ---- */
+/* ---- milter { }, audit { } (upstreams: conf_upstream.c) ---- */
 
 static void set_str(struct load_ctx *x, const config_setting_t *s, const char *what, char **slot)
 {
-    const char *v = ld_string(x, s, what);
+    const char *v = conf_string(x, s, what);
     if (v) {
         free(*slot);
-        *slot = v[0] ? ld_strdup(x, v) : NULL;
+        *slot = v[0] ? conf_strdup(x, v) : NULL;
     }
 }
 
@@ -226,49 +226,49 @@ static void read_milter(struct load_ctx *x, const config_setting_t *g)
 {
     struct config *c = x->cfg;
     if (!config_setting_is_group(g)) {
-        ld_bad_type(x, g, "milter", "a group { ... }");
+        conf_bad_type(x, g, "milter", "a group { ... }");
         return;
     }
-    ld_check_keys(x, g, milter_keys, "milter", DIAG_WARNING);
+    conf_check_keys(x, g, milter_keys, "milter", DIAG_WARNING);
     const config_setting_t *s;
     if ((s = config_setting_get_member(g, "socket"))) {
-        const char *v = ld_string(x, s, "milter.socket");
+        const char *v = conf_string(x, s, "milter.socket");
         static const char *const kinds[] = { "unix:", "local:", "inet:", "inet6:", "/" };
         int ok = 0;
         for (size_t i = 0; v && i < sizeof kinds / sizeof kinds[0]; i++)
             ok |= strncmp(v, kinds[i], strlen(kinds[i])) == 0 && strlen(v) > strlen(kinds[i]);
         if (v && !ok)
-            ld_diag(x, ld_file(x, s), ld_line(s), "bad-type", DIAG_ERROR,
+            conf_diag(x, conf_file(x, s), conf_line(s), "bad-type", DIAG_ERROR,
                     "milter.socket \"%.80s\" is not a milter socket: use unix:PATH, "
                     "inet:PORT@HOST or inet6:PORT@HOST", v);
         else if (v) {
             free(c->socket);
-            c->socket = ld_strdup(x, v);
+            c->socket = conf_strdup(x, v);
         }
     }
     if ((s = config_setting_get_member(g, "mode"))) {
-        const char *v = ld_string(x, s, "milter.mode");
+        const char *v = conf_string(x, s, "milter.mode");
         if (v && strcasecmp(v, "enforce") == 0)
             c->mode = MODE_ENFORCE;
         else if (v && strcasecmp(v, "audit") == 0)
             c->mode = MODE_AUDIT;
         else if (v)
-            ld_diag(x, ld_file(x, s), ld_line(s), "bad-type", DIAG_ERROR,
+            conf_diag(x, conf_file(x, s), conf_line(s), "bad-type", DIAG_ERROR,
                     "milter.mode must be \"enforce\" or \"audit\", not \"%.40s\"", v);
     }
     if ((s = config_setting_get_member(g, "on_error"))) {
-        const char *v = ld_string(x, s, "milter.on_error");
-        int a = v ? action_from_name(v) : -1;
+        const char *v = conf_string(x, s, "milter.on_error");
+        int a = v ? names_action_lookup(v) : -1;
         if (a == ACTION_TEMPFAIL || a == ACTION_REJECT || a == ACTION_ACCEPT)
             c->on_error = (enum action)a;
         else if (v)
-            ld_diag(x, ld_file(x, s), ld_line(s), "unknown-action", DIAG_ERROR,
+            conf_diag(x, conf_file(x, s), conf_line(s), "unknown-action", DIAG_ERROR,
                     "milter.on_error must be tempfail, reject or accept, not \"%.40s\"", v);
     }
     if ((s = config_setting_get_member(g, "socket_mode"))) {
         int m = socket_mode_value(s);
         if (m < 0)
-            ld_diag(x, ld_file(x, s), ld_line(s), "bad-type", DIAG_ERROR,
+            conf_diag(x, conf_file(x, s), conf_line(s), "bad-type", DIAG_ERROR,
                     "milter.socket_mode must be an octal file mode such as \"0660\"");
         else
             c->socket_mode = m;
@@ -285,20 +285,20 @@ static void read_audit(struct load_ctx *x, const config_setting_t *g)
 {
     struct config *c = x->cfg;
     if (!config_setting_is_group(g)) {
-        ld_bad_type(x, g, "audit", "a group { ... }");
+        conf_bad_type(x, g, "audit", "a group { ... }");
         return;
     }
-    ld_check_keys(x, g, audit_keys, "audit", DIAG_WARNING);
+    conf_check_keys(x, g, audit_keys, "audit", DIAG_WARNING);
     const config_setting_t *s;
     if ((s = config_setting_get_member(g, "syslog_facility"))) {
-        const char *v = ld_string(x, s, "audit.syslog_facility");
+        const char *v = conf_string(x, s, "audit.syslog_facility");
         int ok = v && (strcmp(v, "mail") == 0 || strcmp(v, "daemon") == 0 ||
                        (strncmp(v, "local", 5) == 0 && v[5] >= '0' && v[5] <= '7' && !v[6]));
         if (ok) {
             free(c->syslog_facility);
-            c->syslog_facility = ld_strdup(x, v);
+            c->syslog_facility = conf_strdup(x, v);
         } else if (v)
-            ld_diag(x, ld_file(x, s), ld_line(s), "bad-type", DIAG_ERROR,
+            conf_diag(x, conf_file(x, s), conf_line(s), "bad-type", DIAG_ERROR,
                     "audit.syslog_facility must be mail, daemon or local0 to local7, not \"%.40s\"", v);
     }
     if ((s = config_setting_get_member(g, "jsonl")))
@@ -311,12 +311,12 @@ static void read_audit(struct load_ctx *x, const config_setting_t *g)
 static long add_source(struct load_ctx *x, const char *path, const char *excluded_by)
 {
     struct config *c = x->cfg;
-    if (ld_grow(x, (void **)&c->sources, &x->sources_cap, c->nsources, sizeof *c->sources) < 0)
+    if (conf_grow(x, (void **)&c->sources, &x->sources_cap, c->nsources, sizeof *c->sources) < 0)
         return -1;
     struct config_source *s = &c->sources[c->nsources];
     memset(s, 0, sizeof *s);
-    s->path = ld_strdup(x, path);
-    s->excluded_by = excluded_by ? ld_strdup(x, excluded_by) : NULL;
+    s->path = conf_strdup(x, path);
+    s->excluded_by = excluded_by ? conf_strdup(x, excluded_by) : NULL;
     s->first_rule = c->nrules;
     s->depth = x->depth > 0 ? x->depth - 1 : 0;
     return (long)c->nsources++;
@@ -328,7 +328,7 @@ static void collect_exclude(struct load_ctx *x, const config_setting_t *s, const
     (void)arg;
     strvec_pushn(&x->exclude, v, strlen(v));
     if (x->exclude.oom)
-        ld_diag(x, NULL, 0, "out-of-memory", DIAG_ERROR, "out of memory while loading");
+        conf_diag(x, NULL, 0, "out-of-memory", DIAG_ERROR, "out of memory while loading");
 }
 
 /* The `exclude` pattern that leaves included file path out, or NULL: a
@@ -359,13 +359,13 @@ static void collect_include(struct load_ctx *x, const config_setting_t *s, const
     int *nl = realloc(il->line, (il->n + 1) * sizeof *nl);
     if (nl)
         il->line = nl;
-    char *d = np && nl ? ld_strdup(x, v) : NULL;
+    char *d = np && nl ? conf_strdup(x, v) : NULL;
     if (d == NULL) {
-        ld_diag(x, NULL, 0, "out-of-memory", DIAG_ERROR, "out of memory while loading");
+        conf_diag(x, NULL, 0, "out-of-memory", DIAG_ERROR, "out of memory while loading");
         return;
     }
     il->pat[il->n] = d;
-    il->line[il->n] = ld_line(s);
+    il->line[il->n] = conf_line(s);
     il->n++;
 }
 
@@ -421,12 +421,12 @@ static void include_glob(struct load_ctx *x, const char *full, const char *from_
     if (err == ENOENT)
         return;             /* no such directory: nothing to lose, as documented */
     if (err) {
-        ld_diag(x, from_file, line, "include-failed", DIAG_ERROR,
+        conf_diag(x, from_file, line, "include-failed", DIAG_ERROR,
                 "cannot read directory %s of include \"%.200s\": %s", base, full,
                 strerror(err));
         return;
     }
-    ld_check_perms(x, base, PERM_DIR_OF_GLOB, from_file, line);
+    conf_check_perms(x, base, PERM_DIR_OF_GLOB, from_file, line);
     glob_t g;
     glob_errno = 0;
     errno = 0;
@@ -436,11 +436,11 @@ static void include_glob(struct load_ctx *x, const char *full, const char *from_
         for (size_t i = 0; i < g.gl_pathc; i++)
             load_file(x, g.gl_pathv[i], NULL, from_file, line);
     } else if (rc == GLOB_ABORTED && glob_errno != 0)
-        ld_diag(x, from_file, line, "include-failed", DIAG_ERROR,
+        conf_diag(x, from_file, line, "include-failed", DIAG_ERROR,
                 "cannot read directory %s of include \"%.200s\": %s", glob_errpath, full,
                 strerror(glob_errno));
     else if (rc != GLOB_NOMATCH)
-        ld_diag(x, from_file, line, "include-failed", DIAG_ERROR,
+        conf_diag(x, from_file, line, "include-failed", DIAG_ERROR,
                 "cannot expand include \"%.200s\": %s", full,
                 rc == GLOB_NOSPACE ? "out of memory" : "read error");
     if (rc != GLOB_NOMATCH)
@@ -452,7 +452,7 @@ static void include_one(struct load_ctx *x, const char *dir, const char *pat,
 {
     char *full = NULL;
     if (pat[0] == '\0') {
-        ld_diag(x, from_file, line, "include-failed", DIAG_ERROR, "include names an empty path");
+        conf_diag(x, from_file, line, "include-failed", DIAG_ERROR, "include names an empty path");
         return;
     }
     if (pat[0] == '/' || dir == NULL)
@@ -460,7 +460,7 @@ static void include_one(struct load_ctx *x, const char *dir, const char *pat,
     else if (asprintf(&full, "%s/%s", dir, pat) < 0)
         full = NULL;
     if (full == NULL) {
-        ld_diag(x, NULL, 0, "out-of-memory", DIAG_ERROR, "out of memory while loading");
+        conf_diag(x, NULL, 0, "out-of-memory", DIAG_ERROR, "out of memory while loading");
         return;
     }
     if (strpbrk(pat, "*?[") == NULL)
@@ -479,29 +479,29 @@ static void read_tree(struct load_ctx *x, config_t *cf, const char *path)
     const config_setting_t *root = config_root_setting(cf), *s;
     int is_main = x->depth == 1;      /* this file is on the stack already */
     if (is_main)
-        ld_check_keys(x, root, main_keys, "the top level", DIAG_WARNING);
+        conf_check_keys(x, root, main_keys, "the top level", DIAG_WARNING);
     else
-        ld_check_keys(x, root, included_keys,
+        conf_check_keys(x, root, included_keys,
                       "an included file (only rules and include are read there)", DIAG_WARNING);
     if (is_main && (s = config_setting_get_member(root, "upstreams")))
-        read_upstreams(x, s);
+        conf_read_upstreams(x, s);
     if (is_main && (s = config_setting_get_member(root, "milter")))
         read_milter(x, s);
     if (is_main && (s = config_setting_get_member(root, "audit")))
         read_audit(x, s);
     if (is_main && (s = config_setting_get_member(root, "exclude"))
         && !(config_setting_is_aggregate(s) && config_setting_length(s) == 0))
-        ld_for_strings(x, s, "exclude", collect_exclude, NULL);
+        conf_for_strings(x, s, "exclude", collect_exclude, NULL);
     long src = add_source(x, path, NULL);
     if ((s = config_setting_get_member(root, "rules")))
-        build_rules(x, s);
+        conf_build_rules(x, s);
     if (src >= 0)
         x->cfg->sources[src].nrules = x->cfg->nrules - x->cfg->sources[src].first_rule;
 
     struct include_list il = { NULL, NULL, 0 };
     s = config_setting_get_member(root, "include");
     if (s && !(config_setting_is_aggregate(s) && config_setting_length(s) == 0))
-        ld_for_strings(x, s, "include", collect_include, &il);
+        conf_for_strings(x, s, "include", collect_include, &il);
     config_destroy(cf);        /* the includes do not need this tree */
 
     char *dup = strdup(path);
@@ -520,7 +520,7 @@ static char *read_text(struct load_ctx *x, const char *path, const char *rep_fil
 {
     FILE *f = fopen(path, "rb");
     if (f == NULL) {
-        ld_diag(x, rep_file, rep_line, "include-failed", DIAG_ERROR, "cannot read %s: %s",
+        conf_diag(x, rep_file, rep_line, "include-failed", DIAG_ERROR, "cannot read %s: %s",
                 path, strerror(errno));
         return NULL;
     }
@@ -529,14 +529,14 @@ static char *read_text(struct load_ctx *x, const char *path, const char *rep_fil
     for (;;) {
         if (cap - len < 4096) {
             if (cap >= CONFIG_MAX_BYTES) {
-                ld_diag(x, rep_file, rep_line, "include-failed", DIAG_ERROR,
+                conf_diag(x, rep_file, rep_line, "include-failed", DIAG_ERROR,
                         "cannot read %s: larger than %d MiB", path, CONFIG_MAX_BYTES >> 20);
                 break;
             }
             cap = cap ? cap * 2 : 65536;
             char *nb = realloc(buf, cap + 1);
             if (nb == NULL) {
-                ld_diag(x, NULL, 0, "out-of-memory", DIAG_ERROR, "out of memory while loading");
+                conf_diag(x, NULL, 0, "out-of-memory", DIAG_ERROR, "out of memory while loading");
                 break;
             }
             buf = nb;
@@ -545,7 +545,7 @@ static char *read_text(struct load_ctx *x, const char *path, const char *rep_fil
         len += n;
         if (n == 0) {
             if (ferror(f))
-                ld_diag(x, rep_file, rep_line, "include-failed", DIAG_ERROR,
+                conf_diag(x, rep_file, rep_line, "include-failed", DIAG_ERROR,
                         "cannot read %s: %s", path, strerror(errno));
             else {
                 buf[len] = '\0';
@@ -556,7 +556,7 @@ static char *read_text(struct load_ctx *x, const char *path, const char *rep_fil
                 int line = 1;
                 for (const char *p = buf; p < nul; p++)
                     line += *p == '\n';
-                ld_diag(x, path, line, "syntax", DIAG_ERROR,
+                conf_diag(x, path, line, "syntax", DIAG_ERROR,
                         "syntax error: a NUL byte; this is not a text file");
                 free(buf);
                 return NULL;
@@ -586,37 +586,37 @@ static void load_file(struct load_ctx *x, const char *path, const char *text,
             int err = errno;
             struct stat lst;
             if (err == ENOENT && lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode))
-                ld_diag(x, rep_file, rep_line, "include-failed", DIAG_ERROR,
+                conf_diag(x, rep_file, rep_line, "include-failed", DIAG_ERROR,
                         "cannot read %s: a symbolic link to a file that does not exist", path);
             else
-                ld_diag(x, rep_file, rep_line, "include-failed", DIAG_ERROR,
+                conf_diag(x, rep_file, rep_line, "include-failed", DIAG_ERROR,
                         "cannot read %s: %s", path, strerror(err));
             return;
         }
         if (!S_ISREG(st.st_mode)) {
-            ld_diag(x, rep_file, rep_line, "include-failed", DIAG_ERROR,
+            conf_diag(x, rep_file, rep_line, "include-failed", DIAG_ERROR,
                     "cannot read %s: %s", path,
                     S_ISDIR(st.st_mode) ? "a directory, not a file" : "not a regular file");
             return;
         }
         real = realpath(path, NULL);
         if (real) {
-            ld_check_perms(x, real, PERM_FILE, rep_file, rep_line);
+            conf_check_perms(x, real, PERM_FILE, rep_file, rep_line);
             char *d = strdup(real);
             if (d)
-                ld_check_perms(x, dirname(d), PERM_DIR_OF_FILE, rep_file, rep_line);
+                conf_check_perms(x, dirname(d), PERM_DIR_OF_FILE, rep_file, rep_line);
             free(d);
         }
         for (int i = 0; real && i < x->depth; i++)
             if (x->stack[i] && strcmp(x->stack[i], real) == 0) {
-                ld_diag(x, rep_file, rep_line, "include-failed", DIAG_ERROR,
+                conf_diag(x, rep_file, rep_line, "include-failed", DIAG_ERROR,
                         "%s includes itself (an include loop); it is read only once", path);
                 free(real);
                 return;
             }
     }
     if (x->depth > INCLUDE_MAX_DEPTH) {
-        ld_diag(x, rep_file, rep_line, "include-failed", DIAG_ERROR,
+        conf_diag(x, rep_file, rep_line, "include-failed", DIAG_ERROR,
                 "cannot include %s: includes are nested more than %d deep", path,
                 INCLUDE_MAX_DEPTH);
         free(real);
@@ -627,7 +627,7 @@ static void load_file(struct load_ctx *x, const char *path, const char *text,
         free(real);
         return;
     }
-    if (precheck_syntax(x, text, path) < 0) {
+    if (conf_precheck_syntax(x, text, path) < 0) {
         free(owned);
         free(real);
         return;
@@ -641,14 +641,14 @@ static void load_file(struct load_ctx *x, const char *path, const char *text,
     free(owned);
     if (!ok) {
         if (config_error_type(&cf) == CONFIG_ERR_FILE_IO)
-            ld_diag(x, config_error_file(&cf) ? config_error_file(&cf) : path,
+            conf_diag(x, config_error_file(&cf) ? config_error_file(&cf) : path,
                     config_error_line(&cf), "include-failed", DIAG_ERROR, "cannot read %s",
                     path);
         else {
             const char *why = config_error_text(&cf) ? config_error_text(&cf) : "unreadable";
             if (strcmp(why, "syntax error") == 0)
                 why = "check = ; , { } ( ) [ ] and the quotes around strings";
-            ld_diag(x, config_error_file(&cf) ? config_error_file(&cf) : path,
+            conf_diag(x, config_error_file(&cf) ? config_error_file(&cf) : path,
                     config_error_line(&cf), "syntax", DIAG_ERROR, "syntax error: %s", why);
         }
         config_destroy(&cf);
@@ -668,12 +668,12 @@ static void load_file(struct load_ctx *x, const char *path, const char *text,
 
 /* ---- the config object ---- */
 
-static void config_free(struct config *c)
+static void conf_free(struct config *c)
 {
     if (c == NULL)
         return;
     for (size_t i = 0; i < c->nrules; i++)
-        free_rule(&c->rules[i]);
+        conf_free_rule(&c->rules[i]);
     free(c->rules);
     for (size_t i = 0; i < c->nsources; i++) {
         free(c->sources[i].path);
@@ -686,7 +686,7 @@ static void config_free(struct config *c)
     free(c->pidfile);
     free(c->syslog_facility);
     free(c->jsonl);
-    free_upstreams(c);
+    conf_free_upstreams(c);
     rule_index_free(c->index);
     free(c->text_sigs);
     prefilter_gate_free(c->text_gate);
@@ -726,16 +726,16 @@ static struct config *load(const char *path, const char *text, struct diag_list 
     }
     struct config *c = x.cfg;
     c->refs = 1;
-    c->path = ld_strdup(&x, path);
-    c->socket = ld_strdup(&x, DEFAULT_SOCKET);
+    c->path = conf_strdup(&x, path);
+    c->socket = conf_strdup(&x, DEFAULT_SOCKET);
     c->mode = MODE_ENFORCE;
     c->on_error = ACTION_TEMPFAIL;
     c->socket_mode = 0660;
-    c->syslog_facility = ld_strdup(&x, "mail");
+    c->syslog_facility = conf_strdup(&x, "mail");
     x.cur_file = path;
 
     load_file(&x, path, text, NULL, 0);
-    check_rule_set(&x);
+    conf_check_rule_set(&x);
     for (size_t i = 0; i < c->nrules; i++) {
         /* Only rules that make decisions of their own need the MTA's events;
            rewrite rules act on replies, which come with their own event. */
@@ -747,7 +747,7 @@ static struct config *load(const char *path, const char *text, struct diag_list 
             c->rules[i].when.headers[h].bit = c->nheader_conds++;
     }
 
-    int failed = x.nerr > 0 || ld_new_errors(&x, x.dl_start);
+    int failed = x.nerr > 0 || conf_new_errors(&x, x.dl_start);
     for (size_t i = 0; i < x.nupstreams; i++)
         free(x.upstreams[i]);
     free(x.upstreams);
@@ -756,7 +756,7 @@ static struct config *load(const char *path, const char *text, struct diag_list 
     strvec_free(&x.perm_seen);
     diag_free(&local);
     if (failed) {
-        config_free(c);
+        conf_free(c);
         return NULL;
     }
     c->index = rule_index_build(c->rules, c->nrules);   /* NULL (no memory): engine scans all */
@@ -770,7 +770,7 @@ static struct config *load(const char *path, const char *text, struct diag_list 
     return c;
 }
 
-struct config *config_load(const char *path, struct diag_list *dl)
+struct config *conf_load(const char *path, struct diag_list *dl)
 {
     if (path == NULL || path[0] == '\0') {
         diag_add(dl, "include-failed", DIAG_ERROR, "no configuration file given");
@@ -779,7 +779,7 @@ struct config *config_load(const char *path, struct diag_list *dl)
     return load(path, NULL, dl);
 }
 
-struct config *config_load_string(const char *text, const char *name, struct diag_list *dl)
+struct config *conf_load_string(const char *text, const char *name, struct diag_list *dl)
 {
     if (text == NULL) {
         diag_add(dl, "include-failed", DIAG_ERROR, "no configuration text given");
@@ -788,15 +788,15 @@ struct config *config_load_string(const char *text, const char *name, struct dia
     return load(name && name[0] ? name : "<string>", text, dl);
 }
 
-struct config *config_ref(struct config *c)
+struct config *conf_ref(struct config *c)
 {
     if (c)
         __atomic_add_fetch(&c->refs, 1, __ATOMIC_RELAXED);
     return c;
 }
 
-void config_unref(struct config *c)
+void conf_unref(struct config *c)
 {
     if (c && __atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL) == 0)
-        config_free(c);
+        conf_free(c);
 }

@@ -1,5 +1,5 @@
 /*
- * config_perms.c - the unsafe-permissions check of the rule file loader:
+ * conf_perms.c - the unsafe-permissions check of the rule file loader:
  * whoever can write a rule file, or a directory the rules are read from,
  * decides what every sender is told and, with a reject rule, whose mail is
  * refused.  Like the checks Postfix and OpenSSH make of their own files, a
@@ -20,7 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "rules/config_int.h"
+#include "rules/conf_int.h"
 
 /* 1 when group gid has no member but the user uid (by primary group or
    by the member list). */
@@ -43,7 +43,7 @@ static int seen_before(struct load_ctx *x, const char *path)
             return 1;
     strvec_pushn(&x->perm_seen, path, strlen(path));
     if (x->perm_seen.oom) {
-        ld_diag(x, NULL, 0, "out-of-memory", DIAG_ERROR, "out of memory while loading");
+        conf_diag(x, NULL, 0, "out-of-memory", DIAG_ERROR, "out of memory while loading");
         return 1;
     }
     return 0;
@@ -67,7 +67,7 @@ static const char *user_name(uid_t uid, char *buf, size_t len)
     return buf;
 }
 
-void ld_check_perms(struct load_ctx *x, const char *path, enum perm_kind kind,
+void conf_check_perms(struct load_ctx *x, const char *path, enum perm_kind kind,
                     const char *rep_file, int rep_line)
 {
     struct stat st;
@@ -77,19 +77,19 @@ void ld_check_perms(struct load_ctx *x, const char *path, enum perm_kind kind,
     int sticky_ok = kind == PERM_DIR_OF_FILE && (st.st_mode & S_ISVTX);
     char nbuf[32];
     if ((st.st_mode & S_IWOTH) && !sticky_ok)
-        ld_diag(x, rep_file, rep_line, "unsafe-permissions", DIAG_WARNING,
+        conf_diag(x, rep_file, rep_line, "unsafe-permissions", DIAG_WARNING,
                 "%s %s may be written by every user (mode %04o): whoever writes the rules "
                 "decides what senders are told and whose mail is refused; chmod o-w %s",
                 what, path, (unsigned)(st.st_mode & 07777), path);
     else if ((st.st_mode & S_IWGRP) && !sticky_ok && st.st_gid != 0
              && !group_only_owner(st.st_gid, st.st_uid))
-        ld_diag(x, rep_file, rep_line, "unsafe-permissions", DIAG_WARNING,
+        conf_diag(x, rep_file, rep_line, "unsafe-permissions", DIAG_WARNING,
                 "%s %s may be written by group %s (mode %04o): whoever writes the rules "
                 "decides what senders are told and whose mail is refused; chmod g-w %s",
                 what, path, group_name(st.st_gid, nbuf, sizeof nbuf),
                 (unsigned)(st.st_mode & 07777), path);
     if (st.st_uid != 0 && st.st_uid != geteuid() && !sticky_ok)
-        ld_diag(x, rep_file, rep_line, "unsafe-permissions", DIAG_WARNING,
+        conf_diag(x, rep_file, rep_line, "unsafe-permissions", DIAG_WARNING,
                 "%s %s belongs to user %s, who can change it (and so the rules); make root "
                 "its owner", what, path, user_name(st.st_uid, nbuf, sizeof nbuf));
 }

@@ -1,5 +1,5 @@
 /*
- * config_check.c - the checks of the rule file that need more than one
+ * conf_check.c - the checks of the rule file that need more than one
  * setting: a rule's reply against its action and the code taxonomy, and the
  * rule set as a whole (duplicate names, rules that can never match).
  *
@@ -14,7 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "rules/config_int.h"
+#include "rules/conf_int.h"
 #include "reply.h"
 #include "rules.h"
 #include "taxonomy.h"
@@ -70,7 +70,7 @@ static void validate_reply(struct load_ctx *x, const struct rule *r, const char 
         while (k < sizeof map / sizeof map[0] && strcmp(map[k].from, d->id) != 0)
             k++;
         if (k == sizeof map / sizeof map[0]) {       /* a newer check: pass it on */
-            ld_diag(x, at->file, at->enh, d->id, d->severity, "%s: %s", label, d->message);
+            conf_diag(x, at->file, at->enh, d->id, d->severity, "%s: %s", label, d->message);
             continue;
         }
         if (map[k].to == NULL)
@@ -80,11 +80,11 @@ static void validate_reply(struct load_ctx *x, const struct rule *r, const char 
         if (strcmp(map[k].to, "unusual-pairing") == 0 && e) {
             char assoc[128];
             tax_assoc_describe(e, assoc, sizeof assoc);
-            ld_diag(x, at->file, line, "unusual-pairing", map[k].sev,
+            conf_diag(x, at->file, line, "unusual-pairing", map[k].sev,
                     "%s: %s is registered with %s; this rule uses %d", label,
                     r->reply.enhanced, assoc, r->reply.code);
         } else
-            ld_diag(x, at->file, line, map[k].to, map[k].sev, "%s: %s", label, d->message);
+            conf_diag(x, at->file, line, map[k].to, map[k].sev, "%s: %s", label, d->message);
     }
     diag_free(&tmp);
     reply_free(&rep);
@@ -96,10 +96,10 @@ static void lookup_enhanced(struct load_ctx *x, const char *label, const char *e
 {
     const struct tax_enhanced *e = tax_enhanced_find(esub, edet);
     if (e == NULL)
-        ld_diag(x, at->file, at->enh, "unregistered-code", DIAG_WARNING,
+        conf_diag(x, at->file, at->enh, "unregistered-code", DIAG_WARNING,
                 "%s: %s is not in the IANA registry of enhanced status codes", label, enh);
     else if (e->deprecated)
-        ld_diag(x, at->file, at->enh, "deprecated-code", DIAG_WARNING,
+        conf_diag(x, at->file, at->enh, "deprecated-code", DIAG_WARNING,
                 "%s: %s is deprecated in the IANA registry; use a current code", label, enh);
 }
 
@@ -115,13 +115,13 @@ static int when_class(const struct rule_match *m)
     return 0;
 }
 
-void check_rule_reply(struct load_ctx *x, const struct rule *r, const struct rule_aux *a)
+void conf_check_rule_reply(struct load_ctx *x, const struct rule *r, const struct rule_aux *a)
 {
     char label[160];
-    ld_rule_label(r, label, sizeof label);
+    conf_rule_label(r, label, sizeof label);
     const struct rule_reply *rr = &r->reply;
     int ecls = 0, esub = 0, edet = 0;
-    int has_enh = rr->enhanced && parse_enhanced(rr->enhanced, 0, &ecls, &esub, &edet) == 0;
+    int has_enh = rr->enhanced && conf_parse_enhanced(rr->enhanced, 0, &ecls, &esub, &edet) == 0;
     int ccls = rr->code / 100;                  /* 0 when no code */
     struct reply_lines at = { r->file, a->line_rcode ? a->line_rcode : a->line_reply, 0 };
     at.enh = a->line_renh ? a->line_renh : at.code;
@@ -130,13 +130,13 @@ void check_rule_reply(struct load_ctx *x, const struct rule *r, const struct rul
                                                                                   : "tempfail";
     if (act == ACTION_REWRITE || act == ACTION_REJECT || act == ACTION_TEMPFAIL) {
         if (ccls == 2 || ccls == 3) {
-            ld_diag(x, r->file, at.code, "success-in-reject", DIAG_ERROR,
+            conf_diag(x, r->file, at.code, "success-in-reject", DIAG_ERROR,
                     "%s: %d is a success code, but a %s reply must be a failure: use a 4xx "
                     "(temporary) or 5xx (permanent) code", label, rr->code, what);
             return;
         }
         if (has_enh && ecls == 2) {
-            ld_diag(x, r->file, at.enh, "success-in-reject", DIAG_ERROR,
+            conf_diag(x, r->file, at.enh, "success-in-reject", DIAG_ERROR,
                     "%s: %s is a success code, but a %s reply must be a failure: use a 4.x.x "
                     "or 5.x.x code", label, rr->enhanced, what);
             return;
@@ -145,16 +145,16 @@ void check_rule_reply(struct load_ctx *x, const struct rule *r, const struct rul
     int cls = ccls ? ccls : has_enh ? ecls : 0;
     int line = ccls ? at.code : at.enh;
     if (act == ACTION_REJECT && cls == 4)
-        ld_diag(x, r->file, line, "action-code-mismatch", DIAG_ERROR,
+        conf_diag(x, r->file, line, "action-code-mismatch", DIAG_ERROR,
                 "%s: action reject sends a permanent failure, but the reply is %s (temporary); "
                 "use a 5xx code or action tempfail", label, ccls ? "4xx" : "4.x.x");
     else if (act == ACTION_TEMPFAIL && cls == 5)
-        ld_diag(x, r->file, line, "action-code-mismatch", DIAG_ERROR,
+        conf_diag(x, r->file, line, "action-code-mismatch", DIAG_ERROR,
                 "%s: action tempfail sends a temporary failure, but the reply is %s (permanent); "
                 "use a 4xx code or action reject", label, ccls ? "5xx" : "5.x.x");
     else if (act == ACTION_REWRITE && cls && when_class(&r->when) &&
              when_class(&r->when) != cls)
-        ld_diag(x, r->file, line, "class-mismatch", DIAG_ERROR,
+        conf_diag(x, r->file, line, "class-mismatch", DIAG_ERROR,
                 "%s matches %dxx replies but its reply is class %d: a rewrite cannot turn a "
                 "%s failure into a %s one", label, when_class(&r->when), cls,
                 when_class(&r->when) == 4 ? "temporary" : "permanent",
@@ -181,7 +181,7 @@ static void check_duplicates(struct load_ctx *x)
     const struct config *c = x->cfg;
     size_t *idx = malloc((c->nrules ? c->nrules : 1) * sizeof *idx), n = 0;
     if (idx == NULL) {
-        ld_diag(x, NULL, 0, "out-of-memory", DIAG_ERROR, "out of memory while loading");
+        conf_diag(x, NULL, 0, "out-of-memory", DIAG_ERROR, "out of memory while loading");
         return;
     }
     for (size_t i = 0; i < c->nrules; i++)
@@ -192,7 +192,7 @@ static void check_duplicates(struct load_ctx *x)
         size_t first = idx[i - 1];
         while (i < n && strcmp(c->rules[idx[i]].name, c->rules[first].name) == 0) {
             const struct rule *a = &c->rules[first], *b = &c->rules[idx[i]];
-            ld_diag(x, b->file, b->line, "duplicate-rule", DIAG_ERROR,
+            conf_diag(x, b->file, b->line, "duplicate-rule", DIAG_ERROR,
                     "rule name \"%.100s\" is used twice: at %s:%d and at %s:%d; rule names "
                     "must be unique (they appear in the audit log)", b->name, a->file, a->line,
                     b->file, b->line);
@@ -274,7 +274,7 @@ static void check_shadowed(struct load_ctx *x)
     const struct config *c = x->cfg;
     size_t *cand = malloc(SHADOW_CANDIDATES_MAX * sizeof *cand), ncand = 0;
     if (cand == NULL) {
-        ld_diag(x, NULL, 0, "out-of-memory", DIAG_ERROR, "out of memory while loading");
+        conf_diag(x, NULL, 0, "out-of-memory", DIAG_ERROR, "out of memory while loading");
         return;
     }
     for (size_t i = 0; i < c->nrules; i++) {
@@ -287,14 +287,14 @@ static void check_shadowed(struct load_ctx *x)
             if (!covers(e, l))
                 continue;
             char le[160], ee[160];
-            ld_rule_label(l, le, sizeof le);
-            ld_rule_label(e, ee, sizeof ee);
+            conf_rule_label(l, le, sizeof le);
+            conf_rule_label(e, ee, sizeof ee);
             if (strcmp(e->file, l->file) == 0)
-                ld_diag(x, l->file, l->line, "shadowed-rule", DIAG_WARNING,
+                conf_diag(x, l->file, l->line, "shadowed-rule", DIAG_WARNING,
                         "%s can never match: %s at line %d comes first and matches everything "
                         "it would match", le, ee, e->line);
             else
-                ld_diag(x, l->file, l->line, "shadowed-rule", DIAG_WARNING,
+                conf_diag(x, l->file, l->line, "shadowed-rule", DIAG_WARNING,
                         "%s can never match: %s at %s:%d comes first and matches everything "
                         "it would match", le, ee, e->file, e->line);
             shadowed = 1;
@@ -306,7 +306,7 @@ static void check_shadowed(struct load_ctx *x)
     free(cand);
 }
 
-void check_rule_set(struct load_ctx *x)
+void conf_check_rule_set(struct load_ctx *x)
 {
     check_duplicates(x);
     check_shadowed(x);
@@ -409,7 +409,7 @@ static enum tok lex_next(struct lex *l, char *punct, int *line)
 enum pstate { S_NAME, S_ASSIGN, S_VALUE, S_AFTER, V_FIRST, V_NEXT, V_AFTER };
 #define SYNTAX_MAX_DEPTH 256
 
-int precheck_syntax(struct load_ctx *x, const char *text, const char *file)
+int conf_precheck_syntax(struct load_ctx *x, const char *text, const char *file)
 {
     char stack[SYNTAX_MAX_DEPTH];       /* '{', '[', '(' */
     int depth = 0, last_string = 0, line = 1;
@@ -476,7 +476,7 @@ int precheck_syntax(struct load_ctx *x, const char *text, const char *file)
         if (!ok) {
             if (t != T_STRING)
                 return 0;       /* libconfig reports this one without leaking */
-            ld_diag(x, file, line, "syntax", DIAG_ERROR,
+            conf_diag(x, file, line, "syntax", DIAG_ERROR,
                     "syntax error: a string cannot stand here (a missing \"=\", \";\" or "
                     "brackets before it, or a stray quote?)");
             return -1;
