@@ -35,7 +35,7 @@
 #include "verdict.h"
 
 /* Set by main: NODATA costs ~40 ms per message over TCP (milter-facts.md 8). */
-int reword_socket_is_unix;
+int callbacks_socket_is_unix;
 
 static struct session *get(SMFICTX *ctx)
 {
@@ -76,7 +76,7 @@ static sfsistat policy(struct session *s, enum stage st)
                 engine_decision_init(&d);
                 s->pending_stage = st;
                 s->has_pending = 1;
-                dlog(LOG_INFO, s->id, "rule %s at %s: %s from MAIL on",
+                logging_printf(LOG_INFO, s->id, "rule %s at %s: %s from MAIL on",
                      s->pending.rule ? s->pending.rule->name : "?", names_stage(st),
                      names_action(s->pending.action));
             }
@@ -175,7 +175,7 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
     unsigned long p = 0;
     p |= f1 & (SMFIP_RCPT_REJ | SMFIP_NR_CONN | SMFIP_NR_HELO);
     if (!(used & STAGE_BIT(STAGE_DATA)) && !chain_reply(s, SMFIP_NODATA, SMFIP_NR_DATA)) {
-        if (reword_socket_is_unix && (f1 & SMFIP_NODATA) && !chain_event(s, SMFIP_NODATA))
+        if (callbacks_socket_is_unix && (f1 & SMFIP_NODATA) && !chain_event(s, SMFIP_NODATA))
             p |= SMFIP_NODATA;
         else
             p |= f1 & SMFIP_NR_DATA;
@@ -350,7 +350,7 @@ static sfsistat observe_rejected_rcpt(struct session *s)
         struct event ev = { .stage = STAGE_RCPT, .source = "mta", .orig = &orig, .facts = &f };
         matched = engine_eval(s->cfg, &ev, &d);
         if (matched < 0) {
-            dlog(LOG_WARNING, session_log_id(s), "rule evaluation failed for an MTA rejection");
+            logging_printf(LOG_WARNING, session_log_id(s), "rule evaluation failed for an MTA rejection");
             matched = 0;
         }
     }
@@ -506,7 +506,7 @@ static sfsistat cb_close(SMFICTX *ctx)
     return SMFIS_CONTINUE;
 }
 
-struct smfiDesc reword_filter = {
+struct smfiDesc callbacks_filter = {
     .xxfi_name = DAEMON_NAME,
     .xxfi_version = SMFI_VERSION,
     .xxfi_flags = SMFIF_SETSYMLIST,

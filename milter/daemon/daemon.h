@@ -33,26 +33,26 @@ int holder_reload(const char *path);
 void holder_clear(void);
 
 /* logging.c */
-void log_open(const char *facility, int to_stderr);
+void logging_open(const char *facility, int to_stderr);
 /* A log line; `id` (queue id or session id, may be NULL) is put in front. */
-void dlog(int prio, const char *id, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-void log_diags(const struct diag_list *dl);
+void logging_printf(int prio, const char *id, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void logging_diags(const struct diag_list *dl);
 int logging_audit_open(const char *jsonl_path);      /* NULL path: syslog only */
 void logging_audit_reopen(void);
 void logging_audit_emit(const struct audit_record *r);
 void logging_audit_close(void);
 
 /* callbacks.c */
-extern struct smfiDesc reword_filter;
-extern int reword_socket_is_unix;
+extern struct smfiDesc callbacks_filter;
+extern int callbacks_socket_is_unix;
 
 /* Exit status of a worker that cannot work at all (no point restarting). */
 #define WORKER_EXIT_FATAL 78
 
 /* supervisor.c: runs the worker (fn) in a child and restarts it if it dies;
    forwards SIGHUP as a reload and SIGUSR1 as a log reopen.  Returns the exit code. */
-int supervise(int (*worker)(void *), void *arg);
+int supervisor_run(int (*worker)(void *), void *arg);
 /* worker side: starts the thread that handles reload/reopen requests. */
-int worker_signals_start(const char *config_path);
+int supervisor_worker_signals(const char *config_path);
 
 #endif

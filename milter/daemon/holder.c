@@ -36,15 +36,15 @@ int holder_reload(const char *path)
     diag_init(&dl);
     struct config *c = conf_load(path, &dl);
     diag_sort(&dl);
-    log_diags(&dl);
+    logging_diags(&dl);
     diag_free(&dl);
     if (c == NULL) {
-        dlog(LOG_ERR, NULL, "reload of %s failed: keeping the rules loaded before", path);
+        logging_printf(LOG_ERR, NULL, "reload of %s failed: keeping the rules loaded before", path);
         return -1;
     }
     size_t n = c->nrules;
     holder_set(c);
-    dlog(LOG_INFO, NULL, "reloaded %s: %zu rules", path, n);
+    logging_printf(LOG_INFO, NULL, "reloaded %s: %zu rules", path, n);
     return 0;
 }
 

@@ -28,14 +28,14 @@ static int facility_value(const char *name)
     return LOG_MAIL;
 }
 
-void log_open(const char *facility, int to_stderr)
+void logging_open(const char *facility, int to_stderr)
 {
     closelog();
     openlog(DAEMON_NAME, LOG_PID | LOG_NDELAY | (to_stderr ? LOG_PERROR : 0),
             facility_value(facility));
 }
 
-void dlog(int prio, const char *id, const char *fmt, ...)
+void logging_printf(int prio, const char *id, const char *fmt, ...)
 {
     char msg[2048];
     va_list ap;
@@ -48,16 +48,16 @@ void dlog(int prio, const char *id, const char *fmt, ...)
         syslog(prio, "%s", msg);
 }
 
-void log_diags(const struct diag_list *dl)
+void logging_diags(const struct diag_list *dl)
 {
     for (size_t i = 0; i < dl->n; i++) {
         const struct diag *d = &dl->v[i];
         int prio = d->severity == DIAG_ERROR ? LOG_ERR : LOG_WARNING;
         if (d->file)
-            dlog(prio, NULL, "%s:%d: %s: %s [%s]", d->file, d->line,
+            logging_printf(prio, NULL, "%s:%d: %s: %s [%s]", d->file, d->line,
                  diag_severity_name(d->severity), d->message, d->id);
         else
-            dlog(prio, NULL, "%s: %s [%s]", diag_severity_name(d->severity), d->message, d->id);
+            logging_printf(prio, NULL, "%s: %s [%s]", diag_severity_name(d->severity), d->message, d->id);
     }
 }
 
@@ -70,7 +70,7 @@ int logging_audit_open(const char *path)
         return 0;
     jsonl_on = 1;
     if (audit_log_open(&jsonl, path) < 0) {
-        dlog(LOG_ERR, NULL, "cannot open audit log %s: %s (will retry on each record)",
+        logging_printf(LOG_ERR, NULL, "cannot open audit log %s: %s (will retry on each record)",
              path, strerror(errno));
         return -1;
     }
@@ -82,9 +82,9 @@ void logging_audit_reopen(void)
     if (!jsonl_on)
         return;
     if (audit_log_reopen(&jsonl) < 0)
-        dlog(LOG_ERR, NULL, "cannot reopen audit log %s: %s", jsonl.path, strerror(errno));
+        logging_printf(LOG_ERR, NULL, "cannot reopen audit log %s: %s", jsonl.path, strerror(errno));
     else
-        dlog(LOG_INFO, NULL, "audit log %s reopened", jsonl.path);
+        logging_printf(LOG_INFO, NULL, "audit log %s reopened", jsonl.path);
 }
 
 void logging_audit_emit(const struct audit_record *r)
@@ -101,7 +101,7 @@ void logging_audit_emit(const struct audit_record *r)
     unsigned long lost = 0;
     if (line == NULL || audit_log_write(&jsonl, line, &report, &lost) < 0) {
         if (report)
-            dlog(LOG_ERR, NULL, "audit log %s: write failed (%s); %lu record(s) lost since "
+            logging_printf(LOG_ERR, NULL, "audit log %s: write failed (%s); %lu record(s) lost since "
                  "the last report; decisions go on", jsonl.path, strerror(errno), lost);
     }
     free(line);

@@ -2,7 +2,7 @@
  * main.c - milter-reword's entry point: options, configuration check, and
  * the startup order of a well-behaved milter:
  *   load config -> register -> open socket -> socket owner/group/mode ->
- *   drop privileges -> daemonize (unless -f) -> pidfile -> supervise
+ *   drop privileges -> daemonize (unless -f) -> pidfile -> supervisor_run
  *   (the worker runs smfi_main).
  */
 #include <errno.h>
@@ -41,7 +41,7 @@ static void usage(FILE *f)
         "  -h         this help\n");
 }
 
-static void print_diags(const struct diag_list *dl, const char *path, FILE *f, int errors_only)
+static void cmd_check_print_diags(const struct diag_list *dl, const char *path, FILE *f, int errors_only)
 {
     for (size_t i = 0; i < dl->n; i++) {
         const struct diag *d = &dl->v[i];
@@ -58,7 +58,7 @@ static void print_diags(const struct diag_list *dl, const char *path, FILE *f, i
 static int report_check(const struct diag_list *dl, int ok, const char *path, FILE *f,
                         int errors_only, const char *as)
 {
-    print_diags(dl, path, f, errors_only);
+    cmd_check_print_diags(dl, path, f, errors_only);
     if (!errors_only || !ok)
         fprintf(stderr, "%s: %s%s%s (%zu errors, %zu warnings)\n", path, ok ? "OK" : "NOT usable",
                 as ? " as user " : "", as ? as : "",
@@ -211,13 +211,13 @@ static int worker_main(void *arg)
     /* A fresh worker (also after a crash) reads the config from disk; if that
        fails it keeps the configuration the supervisor started with. */
     holder_reload(o->config_path);
-    if (worker_signals_start(o->config_path) < 0) {
-        dlog(LOG_ERR, NULL, "cannot start the signal thread");
+    if (supervisor_worker_signals(o->config_path) < 0) {
+        logging_printf(LOG_ERR, NULL, "cannot start the signal thread");
         return WORKER_EXIT_FATAL;
     }
-    dlog(LOG_INFO, NULL, "worker %ld ready", (long)getpid());
+    logging_printf(LOG_INFO, NULL, "worker %ld ready", (long)getpid());
     int rc = smfi_main();
-    dlog(LOG_INFO, NULL, "worker %ld stopped", (long)getpid());
+    logging_printf(LOG_INFO, NULL, "worker %ld stopped", (long)getpid());
     return rc == MI_SUCCESS ? 0 : 1;
 }
 
@@ -258,7 +258,7 @@ int main(int argc, char **argv)
     struct config *cfg = conf_load(o.config_path, &dl);
     diag_sort(&dl);
     if (!check_only)
-        print_diags(&dl, o.config_path, stderr, 0);
+        cmd_check_print_diags(&dl, o.config_path, stderr, 0);
     const char *user = o.user ? o.user : cfg ? cfg->user : NULL;
     struct run_as ra;
     int rc = resolve_user(user, &ra);
@@ -298,13 +298,13 @@ int main(int argc, char **argv)
     }
     const char *conn = o.socket ? o.socket : cfg->socket;
     const char *pidfile = o.pidfile ? o.pidfile : cfg->pidfile;
-    log_open(cfg->syslog_facility, o.foreground);
-    if (smfi_register(reword_filter) == MI_FAILURE || smfi_setconn((char *)conn) == MI_FAILURE) {
+    logging_open(cfg->syslog_facility, o.foreground);
+    if (smfi_register(callbacks_filter) == MI_FAILURE || smfi_setconn((char *)conn) == MI_FAILURE) {
         fprintf(stderr, DAEMON_NAME ": cannot register with libmilter (socket %s)\n", conn);
         return 1;
     }
     const char *path = socket_path(conn);
-    reword_socket_is_unix = path != NULL;
+    callbacks_socket_is_unix = path != NULL;
     mode_t old_umask = umask(0177);      /* no window in which the socket is world-usable */
     rc = smfi_opensocket(1);
     umask(old_umask);
@@ -325,13 +325,13 @@ int main(int argc, char **argv)
         return 1;
     }
     if (pidfile && write_pidfile(pidfile) < 0)
-        dlog(LOG_ERR, NULL, "cannot write pidfile %s: %s", pidfile, strerror(errno));
+        logging_printf(LOG_ERR, NULL, "cannot write pidfile %s: %s", pidfile, strerror(errno));
     logging_audit_open(cfg->jsonl);
-    dlog(LOG_INFO, NULL, "starting " DAEMON_NAME " %s on %s with %zu rules from %s (mode %s)",
+    logging_printf(LOG_INFO, NULL, "starting " DAEMON_NAME " %s on %s with %zu rules from %s (mode %s)",
          REWORD_VERSION, conn, cfg->nrules, o.config_path,
          cfg->mode == MODE_AUDIT ? "audit" : "enforce");
     holder_set(cfg);
-    rc = supervise(worker_main, &o);
+    rc = supervisor_run(worker_main, &o);
     if (pidfile)
         unlink(pidfile);
     if (path)

@@ -60,7 +60,7 @@ static void chain_log(void *arg, int prio, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    dlog(prio, session_log_id(s), "%s", msg);
+    logging_printf(prio, session_log_id(s), "%s", msg);
 }
 
 /* The last offer of the MTA on this thread: a connection reused after
@@ -76,7 +76,7 @@ int relay_open(struct session *s, unsigned long mta_actions, unsigned long mta_p
     s->chain = chain_open(s->cfg, mta_actions, mta_proto, chain_log, s);
     if (s->chain == NULL) {
         s->chain_broken = 1;
-        dlog(LOG_ERR, s->id, "proxy mode: no memory for the upstream chain");
+        logging_printf(LOG_ERR, s->id, "proxy mode: no memory for the upstream chain");
         return -1;
     }
     return 0;
@@ -103,7 +103,7 @@ static void keep_pending(struct session *s, enum stage st, const char *source,
     s->pending_source = source;
     s->pending_original = original ? strdup(original) : NULL;
     s->has_pending = 1;
-    dlog(LOG_INFO, session_log_id(s), "upstream %s refused at %s: %s from MAIL on", source,
+    logging_printf(LOG_INFO, session_log_id(s), "upstream %s refused at %s: %s from MAIL on", source,
          names_stage(st), names_action(s->pending.action));
 }
 
@@ -142,7 +142,7 @@ static sfsistat refused(struct session *s, enum stage st, struct chain_result *r
     if (r->cmd == MPR_DISCARD) {
         d.action = ACTION_DISCARD;
         if (st <= STAGE_HELO) {     /* Postfix ignores DISCARD there, so do we */
-            dlog(LOG_WARNING, session_log_id(s), "upstream %s: DISCARD at %s ignored", source,
+            logging_printf(LOG_WARNING, session_log_id(s), "upstream %s: DISCARD at %s ignored", source,
                  names_stage(st));
             return SMFIS_CONTINUE;
         }

@@ -80,7 +80,7 @@ static void stop_worker(pid_t pid)
         struct timespec ts = { 0, 100 * 1000 * 1000 };
         nanosleep(&ts, NULL);
     }
-    dlog(LOG_WARNING, NULL, "worker %d did not stop in %d s, killing it", (int)pid, STOP_GRACE);
+    logging_printf(LOG_WARNING, NULL, "worker %d did not stop in %d s, killing it", (int)pid, STOP_GRACE);
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
 }
@@ -93,7 +93,7 @@ static void describe_exit(int status, char *buf, size_t len)
         snprintf(buf, len, "exited with status %d", WEXITSTATUS(status));
 }
 
-int supervise(int (*worker)(void *), void *arg)
+int supervisor_run(int (*worker)(void *), void *arg)
 {
     sigset_t set, old;
     supervisor_sigset(&set);
@@ -103,7 +103,7 @@ int supervise(int (*worker)(void *), void *arg)
     int restarts = 0;
     pid_t pid = start_worker(worker, arg, &old);
     if (pid < 0) {
-        dlog(LOG_ERR, NULL, "fork: %s", strerror(errno));
+        logging_printf(LOG_ERR, NULL, "fork: %s", strerror(errno));
         return 1;
     }
     for (;;) {
@@ -112,7 +112,7 @@ int supervise(int (*worker)(void *), void *arg)
             continue;
         switch (sig) {
         case SIGHUP:
-            dlog(LOG_INFO, NULL, "SIGHUP: asking worker %d to reload", (int)pid);
+            logging_printf(LOG_INFO, NULL, "SIGHUP: asking worker %d to reload", (int)pid);
             kill(pid, SIGUSR2);
             break;
         case SIGUSR1:
@@ -120,7 +120,7 @@ int supervise(int (*worker)(void *), void *arg)
             break;
         case SIGTERM:
         case SIGINT:
-            dlog(LOG_INFO, NULL, "stopping (signal %d)", sig);
+            logging_printf(LOG_INFO, NULL, "stopping (signal %d)", sig);
             stop_worker(pid);
             return 0;
         case SIGCHLD: {
@@ -131,7 +131,7 @@ int supervise(int (*worker)(void *), void *arg)
             char how[128];
             describe_exit(status, how, sizeof how);
             if (WIFEXITED(status) && WEXITSTATUS(status) == WORKER_EXIT_FATAL) {
-                dlog(LOG_CRIT, NULL, "worker %d %s (cannot start); stopping", (int)pid, how);
+                logging_printf(LOG_CRIT, NULL, "worker %d %s (cannot start); stopping", (int)pid, how);
                 return 1;
             }
             time_t now = time(NULL);
@@ -140,15 +140,15 @@ int supervise(int (*worker)(void *), void *arg)
                 restarts = 0;
             }
             if (++restarts > RESTART_MAX) {
-                dlog(LOG_CRIT, NULL, "worker %d %s; %d restarts in %d s, giving up",
+                logging_printf(LOG_CRIT, NULL, "worker %d %s; %d restarts in %d s, giving up",
                      (int)pid, how, RESTART_MAX, RESTART_WINDOW);
                 return 1;
             }
-            dlog(LOG_ERR, NULL, "worker %d %s; restarting", (int)pid, how);
+            logging_printf(LOG_ERR, NULL, "worker %d %s; restarting", (int)pid, how);
             sleep(1);
             pid = start_worker(worker, arg, &old);
             if (pid < 0) {
-                dlog(LOG_ERR, NULL, "fork: %s", strerror(errno));
+                logging_printf(LOG_ERR, NULL, "fork: %s", strerror(errno));
                 return 1;
             }
             break;
@@ -181,7 +181,7 @@ static void *worker_signal_thread(void *unused)
     return NULL;
 }
 
-int worker_signals_start(const char *config_path)
+int supervisor_worker_signals(const char *config_path)
 {
     reload_path = config_path;
     pthread_t t;

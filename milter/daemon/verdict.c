@@ -98,7 +98,7 @@ static sfsistat refuse(struct session *s, enum action a, const struct reply *rp)
     if (rp && rp->code / 100 == want && (!rp->has_enhanced || rp->eclass == want)
         && set_reply(s->ctx, rp) == 0)
         return verdict;
-    dlog(LOG_ERR, session_log_id(s), "could not set the rule's reply; using the default");
+    logging_printf(LOG_ERR, session_log_id(s), "could not set the rule's reply; using the default");
     struct reply def;
     reply_init(&def);
     if (engine_default_reply(a, NULL, &def) == 0 && set_reply(s->ctx, &def) == 0) {
@@ -106,7 +106,7 @@ static sfsistat refuse(struct session *s, enum action a, const struct reply *rp)
         return verdict;
     }
     reply_free(&def);
-    dlog(LOG_ERR, session_log_id(s), "could not set any reply text; refusing without one");
+    logging_printf(LOG_ERR, session_log_id(s), "could not set any reply text; refusing without one");
     return verdict;
 }
 
@@ -134,7 +134,7 @@ sfsistat verdict_apply(struct session *s, enum stage now, enum stage rule_stage,
             s->conn_accepted = 1;
         else if (now != STAGE_RCPT)
             s->msg_accepted = 1;
-        dlog(LOG_INFO, session_log_id(s), "accepted by rule %s at %s",
+        logging_printf(LOG_INFO, session_log_id(s), "accepted by rule %s at %s",
              d->rule ? d->rule->name : "?", names_stage(now));
         return SMFIS_CONTINUE;
     case ACTION_LOG:
@@ -168,7 +168,7 @@ sfsistat verdict_relay(struct session *s, enum stage now, enum stage decided,
 sfsistat verdict_error(struct session *s, enum stage now, const char *what)
 {
     enum action a = s->cfg ? s->cfg->on_error : ACTION_TEMPFAIL;
-    dlog(LOG_ERR, session_log_id(s), "internal error at %s: %s; on_error=%s",
+    logging_printf(LOG_ERR, session_log_id(s), "internal error at %s: %s; on_error=%s",
          names_stage(now), what, names_action(a));
     struct decision d;
     engine_decision_init(&d);

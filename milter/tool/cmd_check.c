@@ -19,7 +19,7 @@
 #endif
 #define DEFAULT_CONFIG SYSCONFDIR "/milter-reword/milter-reword.conf"
 
-void print_diags(const struct diag_list *dl, const char *indent)
+void cmd_check_print_diags(const struct diag_list *dl, const char *indent)
 {
     for (size_t i = 0; i < dl->n; i++) {
         const struct diag *d = &dl->v[i];
@@ -78,7 +78,7 @@ int cmd_check(int argc, char **argv)
     if (cfg)
         footer_check(cfg, &dl);     /* rules that also explain Postfix's own replies */
     diag_sort(&dl);
-    print_diags(&dl, "");
+    cmd_check_print_diags(&dl, "");
     if (cfg && verbose)
         print_sources(cfg);
     size_t errors = diag_count(&dl, DIAG_ERROR);

@@ -172,7 +172,7 @@ static void emit_text(const char *input, int parsed, const struct reply *r,
             }
         }
     }
-    print_diags(dl, "  ");
+    cmd_check_print_diags(dl, "  ");
 }
 
 /* Explains one reply; returns 1 if it could not be parsed. */
@@ -263,7 +263,7 @@ int cmd_explain(int argc, char **argv)
         o.cfg = conf_load(o.config, &dl);
         if (o.cfg == NULL) {
             diag_sort(&dl);
-            print_diags(&dl, "");
+            cmd_check_print_diags(&dl, "");
             fprintf(stderr, "reword explain: %s has errors, see above\n", o.config);
             diag_free(&dl);
             return 1;

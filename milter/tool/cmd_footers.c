@@ -37,7 +37,7 @@ int cmd_footers(int argc, char **argv)
         footer_check(c, &dl);
     diag_sort(&dl);
     if (c == NULL || diag_count(&dl, DIAG_ERROR) > 0) {
-        print_diags(&dl, "");
+        cmd_check_print_diags(&dl, "");
         fprintf(stderr, "reword postfix-footers: %s has errors; no table written\n", path);
         if (c)
             conf_unref(c);

@@ -106,7 +106,7 @@ int cmd_report(int argc, char **argv)
         cfg = conf_load(config, &dl);
         if (cfg == NULL) {
             diag_sort(&dl);
-            print_diags(&dl, "");
+            cmd_check_print_diags(&dl, "");
             diag_free(&dl);
             free(files);
             return 1;
@@ -156,11 +156,11 @@ int cmd_report(int argc, char **argv)
     };
     size_t nt = sizeof tables / sizeof tables[0];
     if (strcmp(format, "json") == 0)
-        write_json(&x, tables, nt);
+        report_json_write(&x, tables, nt);
     else if (strcmp(format, "html") == 0)
-        write_html(&x, tables, nt);
+        report_html_write(&x, tables, nt);
     else
-        write_text(&x, tables, nt);
+        report_text_write(&x, tables, nt);
     if (ferror(o) || (o != stdout && fclose(o) != 0) || (o == stdout && fflush(o) != 0)) {
         fprintf(stderr, "reword report: %s: %s\n", outpath ? outpath : "(stdout)", strerror(errno));
         status = 1;

@@ -15,6 +15,6 @@ int cmd_report(int argc, char **argv);
 /* Prints diagnostics as FILE:LINE: severity: message [id] (or, without a file,
    "severity: message [id]") to stdout, sorted. */
 struct diag_list;
-void print_diags(const struct diag_list *dl, const char *indent);
+void cmd_check_print_diags(const struct diag_list *dl, const char *indent);
 
 #endif

@@ -112,20 +112,20 @@ static void html_table(const struct out *x, const struct table *t)
         fprintf(o, "</td>");
         if (meaning) {
             fprintf(o, "<td class=m>");
-            html_esc(o, meaning_of(t->meaning, e->key));
+            html_esc(o, report_out_meaning(t->meaning, e->key));
             fprintf(o, "</td>");
         }
         if (x->both) {
             fprintf(o, "<td class=n>%s</td><td class=n>%s</td>",
-                    commas(report_counter_entry_sum(e, 0, -1), a, sizeof a),
-                    commas(report_counter_entry_sum(e, 1, -1), b, sizeof b));
+                    report_out_commas(report_counter_entry_sum(e, 0, -1), a, sizeof a),
+                    report_out_commas(report_counter_entry_sum(e, 1, -1), b, sizeof b));
         } else {
             unsigned long v = report_counter_entry_sum(e, x->kind, -1);
-            fprintf(o, "<td class=n>%s</td>", commas(v, a, sizeof a));
+            fprintf(o, "<td class=n>%s</td>", report_out_commas(v, a, sizeof a));
             if (t->split)
                 fprintf(o, "<td class=n>%s</td><td class=n>%s</td>",
-                        commas(report_counter_entry_sum(e, x->kind, 0), a, sizeof a),
-                        commas(report_counter_entry_sum(e, x->kind, 1), b, sizeof b));
+                        report_out_commas(report_counter_entry_sum(e, x->kind, 0), a, sizeof a),
+                        report_out_commas(report_counter_entry_sum(e, x->kind, 1), b, sizeof b));
             double share = total ? 100.0 * v / total : 0.0;
             fprintf(o, "<td class=n>%s%.1f%%</td><td class=bar><span%s style=\"width:%.1f%%\">"
                        "</span></td>", v && share < 0.05 ? "&lt;" : "", v && share < 0.05 ? 0.1 : share,
@@ -188,7 +188,7 @@ static void html_chart(const struct out *x, int kind, enum report_unit unit, con
         double y = T + ph - ph * (double)g / (double)top;
         fprintf(o, "<line x1=\"%.0f\" y1=\"%.1f\" x2=\"%.0f\" y2=\"%.1f\" stroke=\"%s\"/>"
                    "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">%s</text>\n",
-                L, y, W - R, y, g ? "#e6e9ed" : "#8c959f", L - 6, y + 4, commas(g, a, sizeof a));
+                L, y, W - R, y, g ? "#e6e9ed" : "#8c959f", L - 6, y + 4, report_out_commas(g, a, sizeof a));
     }
     double gap = bw > 6 ? 1.5 : bw > 3 ? 0.5 : 0;
     double w = bw - gap > 48 ? 48 : bw - gap;       /* a few buckets: no giant bars */
@@ -235,7 +235,7 @@ static void html_chart(const struct out *x, int kind, enum report_unit unit, con
                "highest %s: %s</p>\n</section>\n",
             unit == REPORT_HOUR ? "hour" : unit == REPORT_DAY ? "day" : "month",
             unit == REPORT_HOUR ? "hour" : unit == REPORT_DAY ? "day" : "month",
-            commas(max, a, sizeof a));
+            report_out_commas(max, a, sizeof a));
     free(v);
 }
 
@@ -261,13 +261,13 @@ static void html_timeline_table(const struct out *x, enum report_unit unit, cons
         fprintf(o, "<tr><td>%s</td>", v[i].label);
         if (x->both)
             fprintf(o, "<td class=n>%s</td><td class=n>%s</td>",
-                    commas(v[i].n[0][0] + v[i].n[0][1], a, sizeof a),
-                    commas(v[i].n[1][0] + v[i].n[1][1], b, sizeof b));
+                    report_out_commas(v[i].n[0][0] + v[i].n[0][1], a, sizeof a),
+                    report_out_commas(v[i].n[1][0] + v[i].n[1][1], b, sizeof b));
         else {
             const unsigned long *k = v[i].n[x->kind];
             fprintf(o, "<td class=n>%s</td><td class=n>%s</td><td class=n>%s</td>",
-                    commas(k[0] + k[1], a, sizeof a), commas(k[0], b, sizeof b),
-                    commas(k[1], c, sizeof c));
+                    report_out_commas(k[0] + k[1], a, sizeof a), report_out_commas(k[0], b, sizeof b),
+                    report_out_commas(k[1], c, sizeof c));
         }
         fprintf(o, "</tr>\n");
     }
@@ -290,13 +290,13 @@ static const char *base_name(const char *p)
     return s && s[1] ? s + 1 : p;
 }
 
-void write_html(const struct out *x, const struct table *tables, size_t nt)
+void report_html_write(const struct out *x, const struct table *tables, size_t nt)
 {
     FILE *o = x->o;
     const struct report *r = x->r;
     char period[100], a[32], b[64], zone[48];
-    period_text(x, period, sizeof period);
-    zone_text(zone, sizeof zone);
+    report_out_period(x, period, sizeof period);
+    report_out_zone(zone, sizeof zone);
     fprintf(o, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
                "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
                "<meta name=\"generator\" content=\"reword report\">\n<title>Rejection report ");
@@ -329,18 +329,18 @@ void write_html(const struct out *x, const struct table *tables, size_t nt)
     unsigned long tot = r->rejections[0] + r->rejections[1];
     unsigned long temp = r->temp[0] + r->temp[1];
     if (x->both) {
-        html_card(o, "perm", commas(r->rejections[0], a, sizeof a), "rejections in the maillog");
-        html_card(o, "", commas(r->rejections[1], a, sizeof a), "rejections in the audit log");
+        html_card(o, "perm", report_out_commas(r->rejections[0], a, sizeof a), "rejections in the maillog");
+        html_card(o, "", report_out_commas(r->rejections[1], a, sizeof a), "rejections in the audit log");
     } else {
-        html_card(o, "", commas(tot, a, sizeof a), "rejections");
-        html_card(o, "perm", commas(tot - temp, a, sizeof a), "permanent (5xx)");
-        html_card(o, "temp", commas(temp, a, sizeof a), "temporary (4xx)");
+        html_card(o, "", report_out_commas(tot, a, sizeof a), "rejections");
+        html_card(o, "perm", report_out_commas(tot - temp, a, sizeof a), "permanent (5xx)");
+        html_card(o, "temp", report_out_commas(temp, a, sizeof a), "temporary (4xx)");
     }
-    html_card(o, "", commas(r->by_client.n, a, sizeof a), "distinct clients");
-    html_card(o, "", commas(r->lines, a, sizeof a), "lines read");
-    html_card(o, r->malformed ? "bad" : "", commas(r->malformed, a, sizeof a), "malformed lines");
+    html_card(o, "", report_out_commas(r->by_client.n, a, sizeof a), "distinct clients");
+    html_card(o, "", report_out_commas(r->lines, a, sizeof a), "lines read");
+    html_card(o, r->malformed ? "bad" : "", report_out_commas(r->malformed, a, sizeof a), "malformed lines");
     if (r->audit_mode) {
-        snprintf(b, sizeof b, "%s", commas(r->audit_mode, a, sizeof a));
+        snprintf(b, sizeof b, "%s", report_out_commas(r->audit_mode, a, sizeof a));
         html_card(o, "temp", b, "audit-mode decisions (not enforced)");
     }
     fprintf(o, "</section>\n");
@@ -389,8 +389,8 @@ void write_html(const struct out *x, const struct table *tables, size_t nt)
     for (size_t i = 0; i < r->ninputs; i++) {
         const struct report_input *in = &r->inputs[i];
         char f0[40], f1[40];
-        fmt_time(in->first, "%Y-%m-%d %H:%M", f0, sizeof f0);
-        fmt_time(in->last, "%Y-%m-%d %H:%M", f1, sizeof f1);
+        report_out_time(in->first, "%Y-%m-%d %H:%M", f0, sizeof f0);
+        report_out_time(in->last, "%Y-%m-%d %H:%M", f1, sizeof f1);
         fprintf(o, "<tr><td class=k><code>");
         html_ext(o, in->name);
         fprintf(o, "</code>");
@@ -399,20 +399,20 @@ void write_html(const struct out *x, const struct table *tables, size_t nt)
             html_ext(o, in->error);
             fprintf(o, "</span>");
         }
-        fprintf(o, "</td><td>%s</td><td class=n>%s</td>", input_format(in),
-                commas(in->lines, a, sizeof a));
-        fprintf(o, "<td class=n>%s</td>", commas(in->rejections, a, sizeof a));
+        fprintf(o, "</td><td>%s</td><td class=n>%s</td>", report_out_input_format(in),
+                report_out_commas(in->lines, a, sizeof a));
+        fprintf(o, "<td class=n>%s</td>", report_out_commas(in->rejections, a, sizeof a));
         fprintf(o, "<td class=n>%s</td><td>%s &ndash; %s</td></tr>\n",
-                commas(in->malformed, a, sizeof a), f0, f1);
+                report_out_commas(in->malformed, a, sizeof a), f0, f1);
     }
     fprintf(o, "</tbody></table>\n");
     if (r->out_of_range)
         fprintf(o, "<p class=note>%s rejections outside the period were left out.</p>\n",
-                commas(r->out_of_range, a, sizeof a));
+                report_out_commas(r->out_of_range, a, sizeof a));
     if (r->nsamples) {
         fprintf(o, "<p class=note>Lines that could not be read (first %zu of %s):</p>\n<table>"
                    "<thead><tr><th scope=col>Where</th><th scope=col>Line</th></tr></thead>"
-                   "<tbody>\n", r->nsamples, commas(r->malformed, a, sizeof a));
+                   "<tbody>\n", r->nsamples, report_out_commas(r->malformed, a, sizeof a));
         for (size_t i = 0; i < r->nsamples; i++) {
             fprintf(o, "<tr><td><code>");
             html_ext(o, base_name(r->samples[i].file));
@@ -430,5 +430,5 @@ void write_html(const struct out *x, const struct table *tables, size_t nt)
     fprintf(o, "</section>\n<footer>Generated %s by <b>reword report</b> (milter-reword). Codes: "
                "RFC 5321 basic codes, RFC 3463 enhanced status codes and their IANA registry "
                "meanings. Hover a bar for its numbers.</footer>\n</body></html>\n",
-            (fmt_time(time(NULL), "%Y-%m-%d %H:%M", b, sizeof b), b));
+            (report_out_time(time(NULL), "%Y-%m-%d %H:%M", b, sizeof b), b));
 }

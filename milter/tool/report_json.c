@@ -41,7 +41,7 @@ static void json_time(FILE *o, time_t t)
         fputs("null", o);
         return;
     }
-    fmt_time(t, "%Y-%m-%dT%H:%M:%S%z", buf, sizeof buf);
+    report_out_time(t, "%Y-%m-%dT%H:%M:%S%z", buf, sizeof buf);
     json_str(o, buf);
 }
 
@@ -70,7 +70,7 @@ static void json_table(const struct out *x, const struct table *t)
         }
         if (t->meaning != M_NONE) {
             fprintf(o, ",\"meaning\":");
-            json_str(o, meaning_of(t->meaning, e->key));
+            json_str(o, report_out_meaning(t->meaning, e->key));
         }
         fputc('}', o);
     }
@@ -106,7 +106,7 @@ static void json_timeline(const struct out *x, enum report_unit unit, const char
     free(v);
 }
 
-void write_json(const struct out *x, const struct table *tables, size_t nt)
+void report_json_write(const struct out *x, const struct table *tables, size_t nt)
 {
     FILE *o = x->o;
     const struct report *r = x->r;
@@ -116,7 +116,7 @@ void write_json(const struct out *x, const struct table *tables, size_t nt)
         fprintf(o, "%s\n {\"name\":", i ? "," : "");
         json_ext(o, in->name);
         fprintf(o, ",\"format\":\"%s\",\"lines\":%lu,\"bytes\":%llu,\"rejections\":%lu,"
-                   "\"malformed\":%lu,\"first\":", input_format(in), in->lines, in->bytes,
+                   "\"malformed\":%lu,\"first\":", report_out_input_format(in), in->lines, in->bytes,
                 in->rejections, in->malformed);
         json_time(o, in->first);
         fprintf(o, ",\"last\":");

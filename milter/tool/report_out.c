@@ -9,7 +9,7 @@
 #include "report_out.h"
 #include "taxonomy.h"
 
-const char *meaning_of(enum meaning m, const char *key)
+const char *report_out_meaning(enum meaning m, const char *key)
 {
     int c, s, d;
     switch (m) {
@@ -33,7 +33,7 @@ const char *meaning_of(enum meaning m, const char *key)
     }
 }
 
-const char *commas(unsigned long long v, char *buf, size_t len)
+const char *report_out_commas(unsigned long long v, char *buf, size_t len)
 {
     char t[32];
     int n = snprintf(t, sizeof t, "%llu", v), o = 0;
@@ -46,7 +46,7 @@ const char *commas(unsigned long long v, char *buf, size_t len)
     return buf;
 }
 
-void fmt_time(time_t t, const char *fmt, char *buf, size_t len)
+void report_out_time(time_t t, const char *fmt, char *buf, size_t len)
 {
     struct tm tm;
     if (t <= 0) {
@@ -57,7 +57,7 @@ void fmt_time(time_t t, const char *fmt, char *buf, size_t len)
     strftime(buf, len, fmt, &tm);
 }
 
-const char *zone_text(char *buf, size_t len)
+const char *report_out_zone(char *buf, size_t len)
 {
     time_t now = time(NULL);
     struct tm tm;
@@ -73,7 +73,7 @@ const char *zone_text(char *buf, size_t len)
     return buf;
 }
 
-const char *input_format(const struct report_input *in)
+const char *report_out_input_format(const struct report_input *in)
 {
     if (in->failed && in->lines == 0)
         return "unread";
@@ -84,13 +84,13 @@ const char *input_format(const struct report_input *in)
     return in->gzip ? "maillog, gzip" : "maillog";
 }
 
-void period_text(const struct out *x, char *buf, size_t len)
+void report_out_period(const struct out *x, char *buf, size_t len)
 {
     const struct report *r = x->r;
     char a[40], b[40];
     time_t from = x->since ? x->since : r->log_first ? r->log_first : r->first;
     time_t to = x->until ? x->until : r->log_last ? r->log_last : r->last;
-    fmt_time(from, "%Y-%m-%d %H:%M", a, sizeof a);
-    fmt_time(to, "%Y-%m-%d %H:%M", b, sizeof b);
+    report_out_time(from, "%Y-%m-%d %H:%M", a, sizeof a);
+    report_out_time(to, "%Y-%m-%d %H:%M", b, sizeof b);
     snprintf(buf, len, "%s \xe2\x80\x93 %s", a, b);
 }

@@ -52,21 +52,21 @@ static inline unsigned long kind_total(const struct out *x)
 }
 
 /* The meaning column of a table's key ("" for none). */
-const char *meaning_of(enum meaning m, const char *key);
+const char *report_out_meaning(enum meaning m, const char *key);
 /* "1,234,567" */
-const char *commas(unsigned long long v, char *buf, size_t len);
+const char *report_out_commas(unsigned long long v, char *buf, size_t len);
 /* strftime of a local time; "-" for none (t <= 0). */
-void fmt_time(time_t t, const char *fmt, char *buf, size_t len);
+void report_out_time(time_t t, const char *fmt, char *buf, size_t len);
 /* "UTC" or "CET, UTC+01:00": the zone the report's times are in. */
-const char *zone_text(char *buf, size_t len);
+const char *report_out_zone(char *buf, size_t len);
 /* "maillog", "audit log, gzip"...: what an input file was read as. */
-const char *input_format(const struct report_input *in);
+const char *report_out_input_format(const struct report_input *in);
 /* "2026-11-22 00:00 - 2026-11-29 23:59" (an en dash): the period covered. */
-void period_text(const struct out *x, char *buf, size_t len);
+void report_out_period(const struct out *x, char *buf, size_t len);
 
 /* The three formats: report_text.c, report_json.c, report_html.c. */
-void write_text(const struct out *x, const struct table *tables, size_t nt);
-void write_json(const struct out *x, const struct table *tables, size_t nt);
-void write_html(const struct out *x, const struct table *tables, size_t nt);
+void report_text_write(const struct out *x, const struct table *tables, size_t nt);
+void report_json_write(const struct out *x, const struct table *tables, size_t nt);
+void report_html_write(const struct out *x, const struct table *tables, size_t nt);
 
 #endif

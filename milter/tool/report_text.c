@@ -117,21 +117,21 @@ static void text_table(const struct out *x, const struct table *t)
             snprintf(lab, sizeof lab, "%s (%s)", k, e->label);
             k = lab;
         }
-        const char *mn = meaning_of(t->meaning, e->key);
+        const char *mn = report_out_meaning(t->meaning, e->key);
         fputs("  ", o);
         if (!key_last) {
             text_cell(o, k, w);
             fputs("  ", o);
         }
         if (x->both)
-            fprintf(o, "%10s  %10s", commas(report_counter_entry_sum(e, 0, -1), a, sizeof a),
-                    commas(report_counter_entry_sum(e, 1, -1), b, sizeof b));
+            fprintf(o, "%10s  %10s", report_out_commas(report_counter_entry_sum(e, 0, -1), a, sizeof a),
+                    report_out_commas(report_counter_entry_sum(e, 1, -1), b, sizeof b));
         else {
             unsigned long v = report_counter_entry_sum(e, x->kind, -1);
-            fprintf(o, "%10s", commas(v, a, sizeof a));
+            fprintf(o, "%10s", report_out_commas(v, a, sizeof a));
             if (t->split)
-                fprintf(o, "  %9s  %9s", commas(report_counter_entry_sum(e, x->kind, 0), a, sizeof a),
-                        commas(report_counter_entry_sum(e, x->kind, 1), b, sizeof b));
+                fprintf(o, "  %9s  %9s", report_out_commas(report_counter_entry_sum(e, x->kind, 0), a, sizeof a),
+                        report_out_commas(report_counter_entry_sum(e, x->kind, 1), b, sizeof b));
             text_share(o, v, total);
             fputs("  ", o);
             text_bar(o, v, max, 20, *mn || key_last);
@@ -171,13 +171,13 @@ static void text_timeline(const struct out *x, enum report_unit unit, const char
     for (size_t i = 0; i < n; i++) {
         fprintf(x->o, "  %-16s", v[i].label);
         if (x->both) {
-            fprintf(x->o, "  %10s  %10s  ", commas(v[i].n[0][0] + v[i].n[0][1], a, sizeof a),
-                    commas(v[i].n[1][0] + v[i].n[1][1], b, sizeof b));
+            fprintf(x->o, "  %10s  %10s  ", report_out_commas(v[i].n[0][0] + v[i].n[0][1], a, sizeof a),
+                    report_out_commas(v[i].n[1][0] + v[i].n[1][1], b, sizeof b));
             text_bar(x->o, v[i].n[0][0] + v[i].n[0][1] + v[i].n[1][0] + v[i].n[1][1], max, 30, 0);
         } else {
             const unsigned long *k = v[i].n[x->kind];
-            fprintf(x->o, "  %10s  %9s  %9s  ", commas(k[0] + k[1], a, sizeof a),
-                    commas(k[0], b, sizeof b), commas(k[1], c, sizeof c));
+            fprintf(x->o, "  %10s  %9s  %9s  ", report_out_commas(k[0] + k[1], a, sizeof a),
+                    report_out_commas(k[0], b, sizeof b), report_out_commas(k[1], c, sizeof c));
             text_bar(x->o, k[0] + k[1], max, 30, 0);
         }
         fputc('\n', x->o);
@@ -185,34 +185,34 @@ static void text_timeline(const struct out *x, enum report_unit unit, const char
     free(v);
 }
 
-void write_text(const struct out *x, const struct table *tables, size_t nt)
+void report_text_write(const struct out *x, const struct table *tables, size_t nt)
 {
     FILE *o = x->o;
     const struct report *r = x->r;
     char period[100], zone[48], a[32], b[32], c[32];
-    period_text(x, period, sizeof period);
-    zone_text(zone, sizeof zone);
+    report_out_period(x, period, sizeof period);
+    report_out_zone(zone, sizeof zone);
     unsigned long tot = r->rejections[0] + r->rejections[1], temp = r->temp[0] + r->temp[1];
     fprintf(o, "Rejection report\n");
     fprintf(o, "  Period      %s (local time, %s)%s\n", period, zone,
             x->since || x->until ? ", limited with --since/--until" : "");
     fprintf(o, "  Input       %d file%s, %s lines, %s malformed\n", x->nfiles,
-            x->nfiles == 1 ? "" : "s", commas(r->lines, a, sizeof a),
-            commas(r->malformed, b, sizeof b));
+            x->nfiles == 1 ? "" : "s", report_out_commas(r->lines, a, sizeof a),
+            report_out_commas(r->malformed, b, sizeof b));
     if (x->both)
         fprintf(o, "  Rejections  %s in the maillog, %s in the audit log (the same events seen "
-                   "from two sides: not added up)\n", commas(r->rejections[0], a, sizeof a),
-                commas(r->rejections[1], b, sizeof b));
+                   "from two sides: not added up)\n", report_out_commas(r->rejections[0], a, sizeof a),
+                report_out_commas(r->rejections[1], b, sizeof b));
     else
         fprintf(o, "  Rejections  %s: %s permanent (5xx), %s temporary (4xx)\n",
-                commas(tot, a, sizeof a), commas(tot - temp, b, sizeof b),
-                commas(temp, c, sizeof c));
+                report_out_commas(tot, a, sizeof a), report_out_commas(tot - temp, b, sizeof b),
+                report_out_commas(temp, c, sizeof c));
     if (r->audit_mode)
         fprintf(o, "              %s of the audit log's are audit-mode decisions (not enforced)\n",
-                commas(r->audit_mode, a, sizeof a));
+                report_out_commas(r->audit_mode, a, sizeof a));
     if (r->out_of_range)
         fprintf(o, "              %s outside the period left out\n",
-                commas(r->out_of_range, a, sizeof a));
+                report_out_commas(r->out_of_range, a, sizeof a));
     for (size_t i = 0; i < nt; i++)
         text_table(x, &tables[i]);
     if (tot) {
@@ -229,12 +229,12 @@ void write_text(const struct out *x, const struct table *tables, size_t nt)
     for (size_t i = 0; i < r->ninputs; i++) {
         const struct report_input *in = &r->inputs[i];
         char f0[40], f1[40], name[300];
-        fmt_time(in->first, "%Y-%m-%d %H:%M", f0, sizeof f0);
-        fmt_time(in->last, "%Y-%m-%d %H:%M", f1, sizeof f1);
+        report_out_time(in->first, "%Y-%m-%d %H:%M", f0, sizeof f0);
+        report_out_time(in->last, "%Y-%m-%d %H:%M", f1, sizeof f1);
         report_sanitize(name, sizeof name, in->name, strlen(in->name));
         fprintf(o, "  %s: %s, %s lines, %s rejections, %s malformed, %s .. %s%s%s\n", name,
-                input_format(in), commas(in->lines, a, sizeof a),
-                commas(in->rejections, b, sizeof b), commas(in->malformed, c, sizeof c), f0, f1,
+                report_out_input_format(in), report_out_commas(in->lines, a, sizeof a),
+                report_out_commas(in->rejections, b, sizeof b), report_out_commas(in->malformed, c, sizeof c), f0, f1,
                 in->failed ? "; ERROR: " : "", in->failed ? in->error : "");
     }
     for (size_t i = 0; i < r->nsamples; i++)
