@@ -57,7 +57,7 @@ ifneq ($(DAEMON_SRC),)
 PROGRAMS    += $(B)/milter-reword
 endif
 
-.PHONY: all deps check check-layers unit cli miltertest integration install clean demo bench
+.PHONY: all deps check check-layers lint unit cli miltertest integration install clean demo bench
 all: $(PROGRAMS)
 
 deps:
@@ -120,6 +120,22 @@ check: check-layers unit cli miltertest integration
 
 check-layers:
 	@python3 tools/check-layers.py .
+
+# The JSON compilation database for clangd and clang-tidy.
+LINT_SRC     = $(CORE_SRC) $(TOOL_SRC) $(DAEMON_SRC) $(PROXY_SRC)
+compile_commands.json: $(LINT_SRC) $(UNIT_SRC) Makefile | $(B)/gen/taxonomy_data.c
+	@python3 tools/compile-commands.py $@ $(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -- $(LINT_SRC) $(UNIT_SRC)
+
+# Static analysis, clean or failing: cppcheck and clang-tidy (.clang-tidy) on
+# milter/, and every export carrying its module's prefix (tools/check-names.py).
+CPPCHECK_FLAGS = --quiet --language=c --std=c11 --enable=warning,portability,performance \
+                 --inline-suppr --suppress=missingIncludeSystem --error-exitcode=1 \
+                 -Iinclude -Imilter/core -Imilter/proxy -I$(B)/gen -D_GNU_SOURCE
+lint: compile_commands.json all
+	cppcheck $(CPPCHECK_FLAGS) milter
+	@echo 'clang-tidy (.clang-tidy) on milter/'; clang-tidy --quiet -p . $(LINT_SRC) 2>$(B)/clang-tidy.err \
+	    || { grep -v 'warnings generated' $(B)/clang-tidy.err; exit 1; }
+	@python3 tools/check-names.py $(B)
 
 # One suite's tests: T=NAME picks one file (unit: tests/unit/test_NAME.c,
 # cli: tests/cli/NAME.sh, integration and sendmail-tests: t_NAME.sh);

@@ -121,7 +121,7 @@ static int connect_bounded(int fd, const struct sockaddr *sa, socklen_t len, lon
 
 static int connect_socket(struct upstream *u)
 {
-    struct sockaddr_un sun;
+    struct sockaddr_un sun = { 0 };
     struct addrinfo *ai = NULL;
     if (resolve(u->conf->socket, &sun, &ai) < 0) {
         upstream_fail(u, "cannot resolve socket %s", u->conf->socket);

@@ -38,7 +38,7 @@ static int usage(void)
 static const char *opt_value(int argc, char **argv, int *i, const char *name)
 {
     size_t n = strlen(name);
-    if (strncmp(argv[*i], name, n) != 0)
+    if (*i >= argc || argv[*i] == NULL || strncmp(argv[*i], name, n) != 0)
         return NULL;
     if (argv[*i][n] == '=')
         return argv[*i] + n + 1;
@@ -90,7 +90,8 @@ int cmd_report(int argc, char **argv)
             return usage();
         }
     }
-    if (nfiles == 0 || (strcmp(format, "text") && strcmp(format, "json") && strcmp(format, "html"))) {
+    if (nfiles == 0 || (strcmp(format, "text") != 0 && strcmp(format, "json") != 0
+                        && strcmp(format, "html") != 0)) {
         free(files);
         return usage();
     }
@@ -126,7 +127,7 @@ int cmd_report(int argc, char **argv)
             fprintf(stderr, "reword report: %s: %s\n", files[i], why);
             status = 1;
         }
-    FILE *o = outpath && strcmp(outpath, "-") ? fopen(outpath, "w") : stdout;
+    FILE *o = outpath && strcmp(outpath, "-") != 0 ? fopen(outpath, "w") : stdout;
     if (o == NULL) {
         fprintf(stderr, "reword report: %s: %s\n", outpath, strerror(errno));
         report_free(&r);
@@ -161,7 +162,9 @@ int cmd_report(int argc, char **argv)
         report_html_write(&x, tables, nt);
     else
         report_text_write(&x, tables, nt);
-    if (ferror(o) || (o != stdout && fclose(o) != 0) || (o == stdout && fflush(o) != 0)) {
+    int werr = ferror(o);
+    int cerr = o == stdout ? fflush(o) : fclose(o);
+    if (werr || cerr != 0) {
         fprintf(stderr, "reword report: %s: %s\n", outpath ? outpath : "(stdout)", strerror(errno));
         status = 1;
     }

@@ -241,5 +241,5 @@ void report_text_write(const struct out *x, const struct table *tables, size_t n
         fprintf(o, "  malformed %s:%lu: %s\n", r->samples[i].file, r->samples[i].line,
                 r->samples[i].text);
     if (r->malformed > r->nsamples)
-        fprintf(o, "  ... %lu more malformed lines\n", r->malformed - r->nsamples);
+        fprintf(o, "  ... %zu more malformed lines\n", (size_t)(r->malformed - r->nsamples));
 }

@@ -69,12 +69,10 @@ char *explain_reply(const struct reply *r)
         if (sb.len == 0 && g)
             put_sentence(&sb, g->explanation);
     } else {
-        if (specific)
+        if (specific || (b == NULL && e != NULL))
             put_sentence(&sb, e->explanation);
         else if (b)
             put_sentence(&sb, b->explanation);
-        else if (e)
-            put_sentence(&sb, e->explanation);
         if (g)
             put_sentence(&sb, g->explanation);
     }

@@ -58,7 +58,8 @@ size_t sanitize_utf8_seq(const unsigned char *s, size_t n, uint32_t *cp)
 /* Length of the character starting at s[i] in already clean text (1 at worst). */
 static size_t char_len(const char *s, size_t n, size_t i)
 {
-    if ((unsigned char)s[i] < 0x80)
+    /* s holds n bytes (callers pass strlen); the analyzer cannot see it */
+    if (i >= n || (unsigned char)s[i] < 0x80)   // NOLINT(clang-analyzer-core.UndefinedBinaryOperatorResult)
         return 1;
     uint32_t cp;
     size_t l = sanitize_utf8_seq((const unsigned char *)s + i, n - i, &cp);

@@ -77,7 +77,7 @@ void report_reason_key(char *out, size_t cap, int cls, int subj, int det, const 
         }
         if ((ch == 'h' || ch == 'H') && (STARTS(s, e, "http://") || STARTS(s, e, "https://"))) {
             /* a URL: keep its host; its path (often the client's address) becomes "*" */
-            const char *h = memchr(s, '/', (size_t)(e - s)) + 2;
+            const char *h = (const char *)memchr(s, '/', (size_t)(e - s)) + 2;
             const char *q = h;
             while (q < e && *q != '/' && *q != ' ' && *q != ';' && *q != ',' && *q != ')')
                 q++;

@@ -411,7 +411,7 @@ enum pstate { S_NAME, S_ASSIGN, S_VALUE, S_AFTER, V_FIRST, V_NEXT, V_AFTER };
 
 int conf_precheck_syntax(struct load_ctx *x, const char *text, const char *file)
 {
-    char stack[SYNTAX_MAX_DEPTH];       /* '{', '[', '(' */
+    char stack[SYNTAX_MAX_DEPTH] = "";  /* '{', '[', '(' */
     int depth = 0, last_string = 0, line = 1;
     enum pstate st = S_NAME;
     struct lex l = { text, 1 };
@@ -467,7 +467,6 @@ int conf_precheck_syntax(struct load_ctx *x, const char *text, const char *file)
                 if (depth == SYNTAX_MAX_DEPTH)
                     return 0;
                 stack[depth++] = c;
-                ok = 1;
                 st = c == '{' ? S_NAME : V_FIRST;
                 continue;
             }

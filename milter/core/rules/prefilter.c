@@ -140,7 +140,7 @@ static size_t quantifier_len(const char *re, size_t i)
 
 size_t prefilter_literal(const char *re, int utf, char *out, size_t outlen)
 {
-    char run[PREFILTER_LITERAL_MAX];
+    char run[PREFILTER_LITERAL_MAX] = "";
     size_t nrun = 0, best = 0;
     if (re == NULL || outlen == 0)
         return 0;

@@ -74,14 +74,14 @@ static int merge(struct idx_list *out, const struct idx_list *a, const struct id
     out->v = malloc((n ? n : 1) * sizeof *out->v);
     if (out->v == NULL)
         return -1;
-    for (size_t taken = 0; taken < n; taken++) {
-        uint32_t va = ia < a->n ? a->v[ia] : UINT32_MAX;
-        uint32_t vb = ib < b->n ? b->v[ib] : UINT32_MAX;
-        uint32_t vc = c && ic < c->n ? c->v[ic] : UINT32_MAX;
+    for (;;) {
+        int ha = ia < a->n, hb = ib < b->n, hc = c && ic < c->n;
+        if (!ha && !hb && !hc)
+            break;
         uint32_t v;
-        if (va <= vb && va <= vc)
+        if (ha && (!hb || a->v[ia] <= b->v[ib]) && (!hc || a->v[ia] <= c->v[ic]))
             v = a->v[ia++];
-        else if (vb <= vc)
+        else if (hb && (!hc || b->v[ib] <= c->v[ic]))
             v = b->v[ib++];
         else
             v = c->v[ic++];
