@@ -13,17 +13,17 @@
 
 struct audit_record {
     struct timespec time;
-    const char *session;       /* session id, always set */
-    const char *queue_id;      /* NULL/"" before the MTA assigned one */
-    const char *stage;         /* "rcpt" ... */
-    const char *source;        /* "self", "mta", or an upstream name */
+    const char *session;  /* session id, always set */
+    const char *queue_id; /* NULL/"" before the MTA assigned one */
+    const char *stage;    /* "rcpt" ... */
+    const char *source;   /* "self", "mta", or an upstream name */
     const char *client_addr, *client_name, *helo, *sender, *rcpt;
-    const char *original;      /* the reply before rewriting, NULL for own decisions */
-    const char *reply;         /* the reply sent (or that would be sent in audit mode) */
-    const char *rule;          /* rule name, NULL when none matched */
-    const char *action;        /* reject, tempfail, discard, accept, rewrite, observe, log */
-    const char *mode;          /* "enforce" or "audit" */
-    const char *note;          /* optional free text (e.g. "on_error: no memory"), NULL */
+    const char *original; /* the reply before rewriting, NULL for own decisions */
+    const char *reply;    /* the reply sent (or that would be sent in audit mode) */
+    const char *rule;     /* rule name, NULL when none matched */
+    const char *action;   /* reject, tempfail, discard, accept, rewrite, observe, log */
+    const char *mode;     /* "enforce" or "audit" */
+    const char *note;     /* optional free text (e.g. "on_error: no memory"), NULL */
 };
 
 /* The record as one JSON object followed by "\n" (malloc'd, NULL on no memory). */
@@ -35,12 +35,12 @@ char *audit_text(const struct audit_record *r);
 struct audit_log {
     pthread_mutex_t lock;
     char *path;
-    int fd;                    /* -1 when closed or failed */
-    time_t last_error_report;  /* rate limit for error reports: once a minute */
-    unsigned long failures;    /* records lost since the last report */
+    int fd;                   /* -1 when closed or failed */
+    time_t last_error_report; /* rate limit for error reports: once a minute */
+    unsigned long failures;   /* records lost since the last report */
 };
 
-int audit_log_open(struct audit_log *log, const char *path);   /* 0 / -1 (errno) */
+int audit_log_open(struct audit_log *log, const char *path); /* 0 / -1 (errno) */
 /* Reopens the file (after logrotate moved it). */
 int audit_log_reopen(struct audit_log *log);
 /*

@@ -17,13 +17,13 @@
 
 /* What is known about the SMTP session when the event happens. */
 struct session_facts {
-    const char *client_addr;        /* "192.0.2.1" / "2001:db8::1", or NULL */
+    const char *client_addr; /* "192.0.2.1" / "2001:db8::1", or NULL */
     const char *client_name;
     const char *helo;
-    const char *sender;             /* envelope sender without <>, "" for null sender */
-    const char *rcpt;               /* current recipient (RCPT stage) */
+    const char *sender; /* envelope sender without <>, "" for null sender */
+    const char *rcpt;   /* current recipient (RCPT stage) */
     const char *queue_id;
-    const char *auth_login;         /* {auth_authen}, NULL when not authenticated */
+    const char *auth_login; /* {auth_authen}, NULL when not authenticated */
     /* macro lookup: value of {name} or NULL */
     const char *(*macro)(void *ctx, const char *name);
     void *macro_ctx;
@@ -37,19 +37,19 @@ struct session_facts {
 };
 
 struct event {
-    enum stage stage;               /* STAGE_COUNT: stage unknown, matches any rule stage
+    enum stage stage;         /* STAGE_COUNT: stage unknown, matches any rule stage
                                        (reword explain without --stage) */
-    const char *source;             /* "self", "mta" or an upstream name; NULL: unknown,
+    const char *source;       /* "self", "mta" or an upstream name; NULL: unknown,
                                        matches any rule source */
-    const struct reply *orig;       /* NULL for a policy event */
+    const struct reply *orig; /* NULL for a policy event */
     const struct session_facts *facts;
 };
 
 struct decision {
-    const struct rule *rule;        /* matching rule, NULL if none */
-    enum action action;             /* ACTION_REWRITE when a reply was only rewritten */
-    int has_reply;                  /* reply below is valid (reject/tempfail/rewrite) */
-    struct reply reply;             /* final reply: sanitized, class-matched, <= 32 lines */
+    const struct rule *rule; /* matching rule, NULL if none */
+    enum action action;      /* ACTION_REWRITE when a reply was only rewritten */
+    int has_reply;           /* reply below is valid (reject/tempfail/rewrite) */
+    struct reply reply;      /* final reply: sanitized, class-matched, <= 32 lines */
 };
 
 void engine_decision_init(struct decision *d);

@@ -22,12 +22,12 @@
 /* Largest packet data accepted or sent (the part after the command byte).
    libmilter sends body chunks of at most 64 KiB and accepts 1 MiB only
    after negotiating it; anything larger is a protocol error. */
-#define MP_MAX_DATA         (1024u * 1024u)
-#define MP_HEADER_LEN       5u              /* length + command byte */
+#define MP_MAX_DATA (1024u * 1024u)
+#define MP_HEADER_LEN 5u /* length + command byte */
 
 struct mp_packet {
     unsigned char cmd;
-    const unsigned char *data;              /* into the caller's buffer */
+    const unsigned char *data; /* into the caller's buffer */
     size_t len;
 };
 
@@ -43,8 +43,8 @@ enum mp_status { MP_BAD = -1, MP_MORE = 0, MP_OK = 1 };
  *           capped at MP_MAX_DATA): the stream cannot be trusted further.
  *           Also for a NULL p or used, or a NULL buf with avail > 0.
  */
-enum mp_status mp_decode(const unsigned char *buf, size_t avail, size_t max,
-                         struct mp_packet *p, size_t *used);
+enum mp_status mp_decode(const unsigned char *buf, size_t avail, size_t max, struct mp_packet *p,
+                         size_t *used);
 
 /* Encoders: each appends one whole packet to sb.  0, or -1 when the data
    would exceed MP_MAX_DATA or sb ran out of memory (sb->oom). */
@@ -63,15 +63,15 @@ int mp_put_connect(struct strbuf *sb, const char *host, char family, uint16_t po
    requests in tests. */
 int mp_put_strings(struct strbuf *sb, unsigned char cmd, const char *const *v, size_t n);
 /* 'm' (change header) and 'i' (insert header): uint32 index, name\0, value\0. */
-int mp_put_indexed_header(struct strbuf *sb, unsigned char cmd, uint32_t index,
-                          const char *name, const char *value);
+int mp_put_indexed_header(struct strbuf *sb, unsigned char cmd, uint32_t index, const char *name,
+                          const char *value);
 
 /* Option negotiation packet (either direction): three uint32, then, in a
    milter's reply, optional pairs of uint32 macro stage and a NUL-terminated
    space-separated macro list. */
 struct mp_optneg {
     uint32_t version, actions, proto;
-    const char *macros[MPM_COUNT];          /* into the packet; NULL when not given */
+    const char *macros[MPM_COUNT]; /* into the packet; NULL when not given */
 };
 /* 0, or -1 when shorter than 12 bytes, a stage is out of range or given
    twice, or a list is not NUL-terminated. */
@@ -88,9 +88,9 @@ int mp_parse_indexed_header(const struct mp_packet *p, uint32_t *index, const ch
 /* 'C' as sent by an MTA (for tests and the fuzz target). */
 struct mp_connect {
     const char *host;
-    char family;                            /* '4', '6', 'L' or 'U' */
-    uint16_t port;                          /* host order */
-    const char *addr;                       /* NULL for 'U' */
+    char family;      /* '4', '6', 'L' or 'U' */
+    uint16_t port;    /* host order */
+    const char *addr; /* NULL for 'U' */
 };
 /* -1 when the host or address is not NUL-terminated, the family is not one
    of the four, data is left over, or a '4'/'6' address does not parse

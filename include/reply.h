@@ -15,32 +15,32 @@
 #include <stdint.h>
 #include "diag.h"
 
-#define REPLY_MAX_LINES     32    /* smfi_setmlreply limit */
+#define REPLY_MAX_LINES 32 /* smfi_setmlreply limit */
 /* A reply line on the wire ("550-5.7.1 text") is at most 980 bytes: the
    brief's limit, and libmilter's (smfi_setreply) for the text alone.  The
    text gets what the longest code prefix, "550-5.123.123 ", leaves. */
-#define REPLY_MAX_WIRE_LEN  980
+#define REPLY_MAX_WIRE_LEN 980
 #define REPLY_CODE_PREFIX_MAX 14
-#define REPLY_MAX_LINE_LEN  (REPLY_MAX_WIRE_LEN - REPLY_CODE_PREFIX_MAX)   /* 966 bytes of text */
+#define REPLY_MAX_LINE_LEN (REPLY_MAX_WIRE_LEN - REPLY_CODE_PREFIX_MAX) /* 966 bytes of text */
 /* A rule's `url` goes out as its own line, after this prefix. */
-#define REPLY_URL_PREFIX    "More information: "
+#define REPLY_URL_PREFIX "More information: "
 
 struct reply {
-    int code;                /* basic code 200..599, or 0 when none was found */
-    int has_enhanced;        /* 1 when an enhanced code was found */
-    int eclass, esubject, edetail;  /* enhanced code parts (valid if has_enhanced) */
-    char enhanced[24];       /* enhanced code as it was written, e.g. "5.7.1" */
-    size_t nlines;           /* number of text lines (>= 1 after a successful parse) */
-    char **lines;            /* text of each line without code and enhanced code;
+    int code;                      /* basic code 200..599, or 0 when none was found */
+    int has_enhanced;              /* 1 when an enhanced code was found */
+    int eclass, esubject, edetail; /* enhanced code parts (valid if has_enhanced) */
+    char enhanced[24];             /* enhanced code as it was written, e.g. "5.7.1" */
+    size_t nlines;                 /* number of text lines (>= 1 after a successful parse) */
+    char **lines;                  /* text of each line without code and enhanced code;
                                 may be "" */
 };
 
 /* Where a reply is (to be) used; selects which validation rules apply. */
 enum reply_context {
-    REPLY_CTX_ANY = 0,       /* an observed reply, stage unknown */
-    REPLY_CTX_GREETING,      /* 220 banner: no enhanced code expected */
-    REPLY_CTX_HELO,          /* HELO/EHLO reply: no enhanced code expected */
-    REPLY_CTX_MILTER         /* to be sent through smfi_setreply/smfi_setmlreply */
+    REPLY_CTX_ANY = 0,  /* an observed reply, stage unknown */
+    REPLY_CTX_GREETING, /* 220 banner: no enhanced code expected */
+    REPLY_CTX_HELO,     /* HELO/EHLO reply: no enhanced code expected */
+    REPLY_CTX_MILTER    /* to be sent through smfi_setreply/smfi_setmlreply */
 };
 
 void reply_init(struct reply *r);
@@ -106,6 +106,9 @@ char **sanitize_milter_lines(const struct reply *r);
 void sanitize_free_lines(char **lines);
 
 /* Class digit of a basic code (5 for 550), or 0. */
-static inline int reply_code_class(int code) { return code / 100; }
+static inline int reply_code_class(int code)
+{
+    return code / 100;
+}
 
 #endif

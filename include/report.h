@@ -31,21 +31,21 @@ enum report_kind { REPORT_MAILLOG = 0, REPORT_AUDIT = 1, REPORT_KINDS = 2 };
 
 /* One counted key: n[kind][0] permanent (5xx), n[kind][1] temporary (4xx). */
 struct counter_entry {
-    char *key;                  /* valid UTF-8, no control characters */
-    char *label;                /* optional display name (a client's host name), or NULL */
+    char *key;   /* valid UTF-8, no control characters */
+    char *label; /* optional display name (a client's host name), or NULL */
     unsigned long n[REPORT_KINDS][2];
 };
 
 /* A counter table: string key -> counts (open addressing, grows by doubling). */
 struct counter {
-    struct counter_entry *v;    /* cap slots, key == NULL for a free slot */
+    struct counter_entry *v; /* cap slots, key == NULL for a free slot */
     size_t n, cap;
-    int oom;                    /* a key could not be added (no memory) */
+    int oom; /* a key could not be added (no memory) */
 };
 
 /* Adds to key's counts (kind, temp = 1 for 4xx); returns the entry or NULL. */
 struct counter_entry *report_counter_add(struct counter *c, const char *key, int kind, int temp,
-                                  unsigned long n);
+                                         unsigned long n);
 const struct counter_entry *report_counter_find(const struct counter *c, const char *key);
 /* Sum of an entry's counts for kind (-1 = both kinds), temp (-1 = both classes). */
 unsigned long report_counter_entry_sum(const struct counter_entry *e, int kind, int temp);
@@ -64,38 +64,38 @@ size_t report_sanitize(char *dst, size_t cap, const char *src, size_t len);
 struct report_sample {
     char *file;
     unsigned long line;
-    char *text;                 /* sanitized, cut */
+    char *text; /* sanitized, cut */
 };
 
 /* One input file and what was found in it. */
 struct report_input {
     char *name;
-    int gzip;                   /* compressed input */
+    int gzip; /* compressed input */
     unsigned long lines, maillog_lines, audit_lines, rejections, malformed;
-    unsigned long long bytes;   /* uncompressed */
-    time_t first, last;         /* span of its timestamps (0 = none seen) */
-    int failed;                 /* could not be opened or read to the end */
+    unsigned long long bytes; /* uncompressed */
+    time_t first, last;       /* span of its timestamps (0 = none seen) */
+    int failed;               /* could not be opened or read to the end */
     char error[128];
 };
 
 struct report {
     /* settings (report_init sets now and ref_year; the caller may change them) */
-    time_t since, until;        /* 0 = open; until is exclusive */
-    const struct config *cfg;   /* optional: classify with the admin's rules */
-    time_t now;                 /* "the future" for syslog dates without a year */
-    int ref_year;               /* year assumed for syslog dates */
+    time_t since, until;      /* 0 = open; until is exclusive */
+    const struct config *cfg; /* optional: classify with the admin's rules */
+    time_t now;               /* "the future" for syslog dates without a year */
+    int ref_year;             /* year assumed for syslog dates */
 
     /* totals */
     unsigned long lines, malformed, out_of_range, blank;
     unsigned long long bytes;
     unsigned long rejections[REPORT_KINDS];
-    unsigned long temp[REPORT_KINDS];           /* of which 4xx */
-    unsigned long audit_mode;                   /* audit records of decisions not enforced */
-    time_t first, last;                         /* first/last counted rejection (0 = none) */
-    time_t log_first, log_last;                 /* span of the input's timestamps */
+    unsigned long temp[REPORT_KINDS]; /* of which 4xx */
+    unsigned long audit_mode;         /* audit records of decisions not enforced */
+    time_t first, last;               /* first/last counted rejection (0 = none) */
+    time_t log_first, log_last;       /* span of the input's timestamps */
 
-    struct counter by_class, by_enhanced, by_reason, by_rule, by_source, by_stage,
-                   by_action, by_client, by_domain, by_hour;
+    struct counter by_class, by_enhanced, by_reason, by_rule, by_source, by_stage, by_action,
+        by_client, by_domain, by_hour;
 
     struct report_sample samples[REPORT_SAMPLES];
     size_t nsamples;
@@ -105,8 +105,11 @@ struct report {
     /* private state */
     struct report_input *cur;
     unsigned long cur_line;
-    struct { long key; time_t t; } lcache[64];  /* local civil hour -> epoch */
-    long tblock;                                /* localtime cache: epoch / 900 */
+    struct {
+        long key;
+        time_t t;
+    } lcache[64]; /* local civil hour -> epoch */
+    long tblock;  /* localtime cache: epoch / 900 */
     int tblock_valid;
     struct tm tblock_tm;
 };
@@ -128,7 +131,7 @@ int report_parse_time(const char *s, time_t now, time_t *out);
    the last counted rejection, per hour, day or month. */
 enum report_unit { REPORT_HOUR, REPORT_DAY, REPORT_MONTH };
 struct report_bucket {
-    char label[20];             /* "2026-11-22 13:00", "2026-11-22", "2026-11" */
+    char label[20]; /* "2026-11-22 13:00", "2026-11-22", "2026-11" */
     unsigned long n[REPORT_KINDS][2];
 };
 /* The finest unit that gives at most max_buckets buckets. */

@@ -9,7 +9,7 @@
 #include <stddef.h>
 
 struct strbuf {
-    char *s;        /* always NUL-terminated when non-NULL */
+    char *s; /* always NUL-terminated when non-NULL */
     size_t len, cap;
     int oom;
 };

@@ -16,30 +16,30 @@
 
 /* One enhanced status code, written with "X" for the class ("X.1.1"). */
 struct tax_enhanced {
-    const char *code;          /* "X.1.1" */
-    int subject;               /* 1 */
-    int detail;                /* 1 */
-    const char *sample_text;   /* registry's sample text, may be "" */
-    const char *assoc;         /* registry's associated basic codes, ";"-separated:
+    const char *code;        /* "X.1.1" */
+    int subject;             /* 1 */
+    int detail;              /* 1 */
+    const char *sample_text; /* registry's sample text, may be "" */
+    const char *assoc;       /* registry's associated basic codes, ";"-separated:
                                   "451;550", "Any", "4XX;5XX", or "" (none given) */
-    const char *reference;     /* "RFC3463", ";"-separated */
-    int deprecated;            /* 1 for X.6.10 */
-    const char *explanation;   /* project's friendly text, class-neutral */
+    const char *reference;   /* "RFC3463", ";"-separated */
+    int deprecated;          /* 1 for X.6.10 */
+    const char *explanation; /* project's friendly text, class-neutral */
 };
 
 /* One basic reply code (RFC 5321 and extensions). */
 struct tax_basic {
-    int code;                  /* 550 */
-    const char *meaning;       /* the RFC's wording */
-    const char *reference;     /* "RFC5321" */
-    const char *explanation;   /* project's friendly text */
+    int code;                /* 550 */
+    const char *meaning;     /* the RFC's wording */
+    const char *reference;   /* "RFC5321" */
+    const char *explanation; /* project's friendly text */
 };
 
 /* A class ("5") or subject ("1") of enhanced codes. */
 struct tax_group {
-    int number;                /* class 2/4/5, or subject 0..7 */
-    const char *summary;       /* registry's name, "Permanent Failure" */
-    const char *explanation;   /* project's friendly text */
+    int number;              /* class 2/4/5, or subject 0..7 */
+    const char *summary;     /* registry's name, "Permanent Failure" */
+    const char *explanation; /* project's friendly text */
 };
 
 size_t tax_enhanced_count(void);
@@ -59,9 +59,9 @@ const struct tax_group *tax_subject_find(int subject);
 
 /* How the registry pairs a basic code with an enhanced code. */
 enum tax_pairing {
-    TAX_PAIR_LISTED,           /* basic code is in the list (or matches Any / 5XX) */
-    TAX_PAIR_UNUSUAL,          /* the registry lists other basic codes */
-    TAX_PAIR_UNSPECIFIED       /* the registry gives no list for this code */
+    TAX_PAIR_LISTED,     /* basic code is in the list (or matches Any / 5XX) */
+    TAX_PAIR_UNUSUAL,    /* the registry lists other basic codes */
+    TAX_PAIR_UNSPECIFIED /* the registry gives no list for this code */
 };
 enum tax_pairing tax_pairing(const struct tax_enhanced *e, int basic_code);
 

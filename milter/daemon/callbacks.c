@@ -45,7 +45,8 @@ static struct session *get(SMFICTX *ctx)
 /* Unparseable state (no session): fail safe with an explained tempfail. */
 static sfsistat no_session(SMFICTX *ctx)
 {
-    smfi_setreply(ctx, "451", "4.3.0", "A temporary problem on the receiving server "
+    smfi_setreply(ctx, "451", "4.3.0",
+                  "A temporary problem on the receiving server "
                   "prevented checking this message. Your server will retry; no action needed.");
     return SMFIS_TEMPFAIL;
 }
@@ -61,7 +62,7 @@ static sfsistat policy(struct session *s, enum stage st)
         return SMFIS_CONTINUE;
     struct session_facts f;
     session_facts(s, &f);
-    struct event ev = { .stage = st, .source = "self", .orig = NULL, .facts = &f };
+    struct event ev = {.stage = st, .source = "self", .orig = NULL, .facts = &f};
     struct decision d;
     engine_decision_init(&d);
     int rc = engine_eval(s->cfg, &ev, &d);
@@ -70,15 +71,16 @@ static sfsistat policy(struct session *s, enum stage st)
         v = verdict_error(s, st, "rule evaluation failed");
     else if (rc > 0 && st <= STAGE_HELO) {
         /* remember; applied at MAIL */
-        if (d.action == ACTION_REJECT || d.action == ACTION_TEMPFAIL || d.action == ACTION_DISCARD) {
+        if (d.action == ACTION_REJECT || d.action == ACTION_TEMPFAIL
+            || d.action == ACTION_DISCARD) {
             if (!s->has_pending) {
-                s->pending = d;            /* moves ownership */
+                s->pending = d; /* moves ownership */
                 engine_decision_init(&d);
                 s->pending_stage = st;
                 s->has_pending = 1;
                 logging_printf(LOG_INFO, s->id, "rule %s at %s: %s from MAIL on",
-                     s->pending.rule ? s->pending.rule->name : "?", names_stage(st),
-                     names_action(s->pending.action));
+                               s->pending.rule ? s->pending.rule->name : "?", names_stage(st),
+                               names_action(s->pending.action));
             }
         } else
             v = verdict_apply(s, st, st, &d);
@@ -90,7 +92,7 @@ static sfsistat policy(struct session *s, enum stage st)
 
 static sfsistat early_reply(struct session *s, unsigned long nr_flag, sfsistat v)
 {
-    (void)v;   /* connect/HELO verdicts are never sent there (see top) */
+    (void)v; /* connect/HELO verdicts are never sent there (see top) */
     return (s->cfg && (s->proto & nr_flag)) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
@@ -119,14 +121,18 @@ static void add_macro_names(char *buf, size_t len, const struct config *c, enum 
    since the proxy can forward only macros it knows the names of. */
 static void request_macros(SMFICTX *ctx, const struct config *c, const struct chain *ch)
 {
-    static const struct { int where; enum stage st; const char *base; } lists[] = {
-        { SMFIM_CONNECT, STAGE_CONNECT, NULL },
-        { SMFIM_HELO, STAGE_HELO, NULL },
-        { SMFIM_ENVFROM, STAGE_MAIL, "i {auth_authen} {auth_type} {mail_addr}" },
-        { SMFIM_ENVRCPT, STAGE_RCPT, "i {rcpt_addr} {rcpt_host} {rcpt_mailer}" },
-        { SMFIM_DATA, STAGE_DATA, NULL },
-        { SMFIM_EOM, STAGE_EOM, "i" },
-        { SMFIM_EOH, STAGE_EOH, NULL },
+    static const struct {
+        int where;
+        enum stage st;
+        const char *base;
+    } lists[] = {
+        {SMFIM_CONNECT, STAGE_CONNECT, NULL},
+        {SMFIM_HELO, STAGE_HELO, NULL},
+        {SMFIM_ENVFROM, STAGE_MAIL, "i {auth_authen} {auth_type} {mail_addr}"},
+        {SMFIM_ENVRCPT, STAGE_RCPT, "i {rcpt_addr} {rcpt_host} {rcpt_mailer}"},
+        {SMFIM_DATA, STAGE_DATA, NULL},
+        {SMFIM_EOM, STAGE_EOM, "i"},
+        {SMFIM_EOH, STAGE_EOH, NULL},
     };
     for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++) {
         if (lists[i].base == NULL && ch == NULL)
@@ -152,9 +158,9 @@ static int chain_reply(const struct session *s, unsigned long no_flag, unsigned 
     return s->chain && chain_wants_reply(s->chain, no_flag, nr_flag);
 }
 
-static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
-                             unsigned long f2, unsigned long f3, unsigned long *pf0,
-                             unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
+static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
+                             unsigned long f3, unsigned long *pf0, unsigned long *pf1,
+                             unsigned long *pf2, unsigned long *pf3)
 {
     (void)f2;
     (void)f3;
@@ -180,8 +186,8 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
         else
             p |= f1 & SMFIP_NR_DATA;
     }
-    int want_headers = (used & STAGE_BIT(STAGE_HEADER)) || s->hbits != NULL ||
-                       chain_event(s, SMFIP_NOHDRS);
+    int want_headers =
+        (used & STAGE_BIT(STAGE_HEADER)) || s->hbits != NULL || chain_event(s, SMFIP_NOHDRS);
     if (!want_headers)
         p |= f1 & SMFIP_NOHDRS;
     else if (!(used & STAGE_BIT(STAGE_HEADER)) && !chain_reply(s, SMFIP_NOHDRS, SMFIP_NR_HDR))
@@ -222,7 +228,7 @@ static sfsistat cb_connect(SMFICTX *ctx, char *hostname, struct sockaddr *sa)
         if (s == NULL) {
             if (cfg)
                 conf_unref(cfg);
-            return SMFIS_CONTINUE;          /* no_session() at MAIL */
+            return SMFIS_CONTINUE; /* no_session() at MAIL */
         }
         smfi_setpriv(ctx, s);
         relay_reopen(s);
@@ -235,7 +241,7 @@ static sfsistat cb_connect(SMFICTX *ctx, char *hostname, struct sockaddr *sa)
     if (s->chain) {
         struct chain_result r;
         chain_connect(s->chain, ctx, hostname, sa, &r);
-        relay_result(s, STAGE_CONNECT, &r);     /* kept for MAIL when refused */
+        relay_result(s, STAGE_CONNECT, &r); /* kept for MAIL when refused */
     }
     return early_reply(s, SMFIP_NR_CONN, v);
 }
@@ -347,17 +353,18 @@ static sfsistat observe_rejected_rcpt(struct session *s)
     if (reply_parse(guess, &orig, NULL) == 0) {
         struct session_facts f;
         session_facts(s, &f);
-        struct event ev = { .stage = STAGE_RCPT, .source = "mta", .orig = &orig, .facts = &f };
+        struct event ev = {.stage = STAGE_RCPT, .source = "mta", .orig = &orig, .facts = &f};
         matched = engine_eval(s->cfg, &ev, &d);
         if (matched < 0) {
-            logging_printf(LOG_WARNING, session_log_id(s), "rule evaluation failed for an MTA rejection");
+            logging_printf(LOG_WARNING, session_log_id(s),
+                           "rule evaluation failed for an MTA rejection");
             matched = 0;
         }
     }
     verdict_observe(s, STAGE_RCPT, original, &d, matched > 0);
     engine_decision_free(&d);
     reply_free(&orig);
-    return SMFIS_CONTINUE;      /* ignored by the MTA for a rejected recipient */
+    return SMFIS_CONTINUE; /* ignored by the MTA for a rejected recipient */
 }
 
 static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
@@ -369,14 +376,14 @@ static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
     update_queue_id(s);
     const char *mailer = smfi_getsymval(ctx, "{rcpt_mailer}");
     if (mailer && strcmp(mailer, "error") == 0) {
-        if (s->chain) {     /* to upstreams that asked for such recipients */
+        if (s->chain) { /* to upstreams that asked for such recipients */
             struct chain_result r;
             chain_rcpt(s->chain, ctx, argv, 1, &r);
             chain_result_free(&r);
         }
         return observe_rejected_rcpt(s);
     }
-    if (s->has_pending)     /* MAIL was refused; keep refusing if the client goes on */
+    if (s->has_pending) /* MAIL was refused; keep refusing if the client goes on */
         return apply_pending(s, STAGE_RCPT);
     sfsistat v = policy(s, STAGE_RCPT);
     if (v != SMFIS_CONTINUE || s->chain == NULL)
@@ -421,7 +428,7 @@ static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
         v = relay_result(s, STAGE_HEADER, &r);
     }
     if (s->proto & SMFIP_NR_HDR)
-        return SMFIS_NOREPLY;   /* nobody asked to answer headers (a failure shows at EOH/EOM) */
+        return SMFIS_NOREPLY; /* nobody asked to answer headers (a failure shows at EOH/EOM) */
     return v;
 }
 
@@ -462,7 +469,7 @@ static sfsistat cb_eom(SMFICTX *ctx)
     session_set(&s->rcpt, NULL);
     sfsistat v = policy(s, STAGE_EOM);
     if (s->chain && v != SMFIS_CONTINUE)
-        chain_abort(s->chain);      /* upstreams must not wait for this message's end */
+        chain_abort(s->chain); /* upstreams must not wait for this message's end */
     else if (s->chain) {
         struct chain_result r;
         chain_eom(s->chain, ctx, &r);

@@ -19,15 +19,15 @@
 
 struct daemon_opts {
     const char *config_path;
-    const char *socket;        /* -p, overrides the config */
-    const char *user;          /* -u user[:group], overrides the config */
-    const char *pidfile;       /* -P, overrides the config */
-    int foreground;            /* -f */
+    const char *socket;  /* -p, overrides the config */
+    const char *user;    /* -u user[:group], overrides the config */
+    const char *pidfile; /* -P, overrides the config */
+    int foreground;      /* -f */
 };
 
 /* holder.c: the current configuration, swapped atomically on reload. */
-void holder_set(struct config *c);           /* takes over the caller's reference */
-struct config *holder_get(void);             /* returns a new reference */
+void holder_set(struct config *c); /* takes over the caller's reference */
+struct config *holder_get(void);   /* returns a new reference */
 /* Re-reads path; on errors logs them and keeps the current config.  0 / -1. */
 int holder_reload(const char *path);
 void holder_clear(void);
@@ -35,9 +35,10 @@ void holder_clear(void);
 /* logging.c */
 void logging_open(const char *facility, int to_stderr);
 /* A log line; `id` (queue id or session id, may be NULL) is put in front. */
-void logging_printf(int prio, const char *id, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void logging_printf(int prio, const char *id, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 void logging_diags(const struct diag_list *dl);
-int logging_audit_open(const char *jsonl_path);      /* NULL path: syslog only */
+int logging_audit_open(const char *jsonl_path); /* NULL path: syslog only */
 void logging_audit_reopen(void);
 void logging_audit_emit(const struct audit_record *r);
 void logging_audit_close(void);

@@ -13,11 +13,13 @@
 
 #include "daemon.h"
 
-static const struct { const char *name; int value; } facilities[] = {
-    { "mail", LOG_MAIL }, { "daemon", LOG_DAEMON }, { "user", LOG_USER },
-    { "local0", LOG_LOCAL0 }, { "local1", LOG_LOCAL1 }, { "local2", LOG_LOCAL2 },
-    { "local3", LOG_LOCAL3 }, { "local4", LOG_LOCAL4 }, { "local5", LOG_LOCAL5 },
-    { "local6", LOG_LOCAL6 }, { "local7", LOG_LOCAL7 },
+static const struct {
+    const char *name;
+    int value;
+} facilities[] = {
+    {"mail", LOG_MAIL},     {"daemon", LOG_DAEMON}, {"user", LOG_USER},     {"local0", LOG_LOCAL0},
+    {"local1", LOG_LOCAL1}, {"local2", LOG_LOCAL2}, {"local3", LOG_LOCAL3}, {"local4", LOG_LOCAL4},
+    {"local5", LOG_LOCAL5}, {"local6", LOG_LOCAL6}, {"local7", LOG_LOCAL7},
 };
 
 static int facility_value(const char *name)
@@ -55,9 +57,10 @@ void logging_diags(const struct diag_list *dl)
         int prio = d->severity == DIAG_ERROR ? LOG_ERR : LOG_WARNING;
         if (d->file)
             logging_printf(prio, NULL, "%s:%d: %s: %s [%s]", d->file, d->line,
-                 diag_severity_name(d->severity), d->message, d->id);
+                           diag_severity_name(d->severity), d->message, d->id);
         else
-            logging_printf(prio, NULL, "%s: %s [%s]", diag_severity_name(d->severity), d->message, d->id);
+            logging_printf(prio, NULL, "%s: %s [%s]", diag_severity_name(d->severity), d->message,
+                           d->id);
     }
 }
 
@@ -71,7 +74,7 @@ int logging_audit_open(const char *path)
     jsonl_on = 1;
     if (audit_log_open(&jsonl, path) < 0) {
         logging_printf(LOG_ERR, NULL, "cannot open audit log %s: %s (will retry on each record)",
-             path, strerror(errno));
+                       path, strerror(errno));
         return -1;
     }
     return 0;
@@ -82,7 +85,8 @@ void logging_audit_reopen(void)
     if (!jsonl_on)
         return;
     if (audit_log_reopen(&jsonl) < 0)
-        logging_printf(LOG_ERR, NULL, "cannot reopen audit log %s: %s", jsonl.path, strerror(errno));
+        logging_printf(LOG_ERR, NULL, "cannot reopen audit log %s: %s", jsonl.path,
+                       strerror(errno));
     else
         logging_printf(LOG_INFO, NULL, "audit log %s reopened", jsonl.path);
 }
@@ -101,8 +105,10 @@ void logging_audit_emit(const struct audit_record *r)
     unsigned long lost = 0;
     if (line == NULL || audit_log_write(&jsonl, line, &report, &lost) < 0) {
         if (report)
-            logging_printf(LOG_ERR, NULL, "audit log %s: write failed (%s); %lu record(s) lost since "
-                 "the last report; decisions go on", jsonl.path, strerror(errno), lost);
+            logging_printf(LOG_ERR, NULL,
+                           "audit log %s: write failed (%s); %lu record(s) lost since "
+                           "the last report; decisions go on",
+                           jsonl.path, strerror(errno), lost);
     }
     free(line);
 }

@@ -29,8 +29,10 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-        "usage: " DAEMON_NAME " [-c FILE] [-p SOCKET] [-u USER[:GROUP]] [-P PIDFILE] [-f] [-n] [-V] [-h]\n"
+    fprintf(
+        f,
+        "usage: " DAEMON_NAME
+        " [-c FILE] [-p SOCKET] [-u USER[:GROUP]] [-P PIDFILE] [-f] [-n] [-V] [-h]\n"
         "  -c FILE    configuration file (default " DEFAULT_CONFIG ")\n"
         "  -p SOCKET  milter socket: unix:/path, local:/path, inet:port@host, inet6:port@[addr]\n"
         "  -u USER    run as USER (and GROUP) after opening the socket\n"
@@ -41,7 +43,8 @@ static void usage(FILE *f)
         "  -h         this help\n");
 }
 
-static void cmd_check_print_diags(const struct diag_list *dl, const char *path, FILE *f, int errors_only)
+static void cmd_check_print_diags(const struct diag_list *dl, const char *path, FILE *f,
+                                  int errors_only)
 {
     for (size_t i = 0; i < dl->n; i++) {
         const struct diag *d = &dl->v[i];
@@ -61,8 +64,8 @@ static int report_check(const struct diag_list *dl, int ok, const char *path, FI
     cmd_check_print_diags(dl, path, f, errors_only);
     if (!errors_only || !ok)
         fprintf(stderr, "%s: %s%s%s (%zu errors, %zu warnings)\n", path, ok ? "OK" : "NOT usable",
-                as ? " as user " : "", as ? as : "",
-                diag_count(dl, DIAG_ERROR), diag_count(dl, DIAG_WARNING));
+                as ? " as user " : "", as ? as : "", diag_count(dl, DIAG_ERROR),
+                diag_count(dl, DIAG_WARNING));
     return ok ? 0 : 1;
 }
 
@@ -92,7 +95,12 @@ static const char *socket_path(const char *conn)
     return NULL;
 }
 
-struct run_as { uid_t uid; gid_t gid; const char *name; int set; };
+struct run_as {
+    uid_t uid;
+    gid_t gid;
+    const char *name;
+    int set;
+};
 
 static int resolve_user(const char *spec, struct run_as *ra)
 {
@@ -223,7 +231,7 @@ static int worker_main(void *arg)
 
 int main(int argc, char **argv)
 {
-    struct daemon_opts o = { .config_path = DEFAULT_CONFIG };
+    struct daemon_opts o = {.config_path = DEFAULT_CONFIG};
     int check_only = 0, c;
     while ((c = getopt(argc, argv, "c:p:u:P:fnVh")) != -1) {
         switch (c) {
@@ -270,13 +278,17 @@ int main(int argc, char **argv)
         else if (switch_user)
             rc = check_as_user(o.config_path, &ra, user, 0) == 0 ? 0 : 1;
         else if (ra.set && ra.uid != geteuid() && o.user) {
-            fprintf(stderr, DAEMON_NAME ": cannot check as user %s: only root can change "
-                    "users\n", user);
+            fprintf(stderr,
+                    DAEMON_NAME ": cannot check as user %s: only root can change "
+                                "users\n",
+                    user);
             rc = 1;
         } else {
             if (ra.set && ra.uid != geteuid())
-                fprintf(stderr, DAEMON_NAME ": not checked as user %s: only root can change "
-                        "users\n", user);
+                fprintf(stderr,
+                        DAEMON_NAME ": not checked as user %s: only root can change "
+                                    "users\n",
+                        user);
             rc = report_check(&dl, cfg != NULL, o.config_path, stdout, 0, NULL);
         }
         if (cfg)
@@ -292,8 +304,10 @@ int main(int argc, char **argv)
         return 1;
     }
     if (switch_user && check_as_user(o.config_path, &ra, user, 1) < 0) {
-        fprintf(stderr, DAEMON_NAME ": user %s cannot load %s (the daemon runs and reloads its "
-                "rules as that user); not starting\n", user, o.config_path);
+        fprintf(stderr,
+                DAEMON_NAME ": user %s cannot load %s (the daemon runs and reloads its "
+                            "rules as that user); not starting\n",
+                user, o.config_path);
         return 1;
     }
     const char *conn = o.socket ? o.socket : cfg->socket;
@@ -305,7 +319,7 @@ int main(int argc, char **argv)
     }
     const char *path = socket_path(conn);
     callbacks_socket_is_unix = path != NULL;
-    mode_t old_umask = umask(0177);      /* no window in which the socket is world-usable */
+    mode_t old_umask = umask(0177); /* no window in which the socket is world-usable */
     rc = smfi_opensocket(1);
     umask(old_umask);
     if (rc == MI_FAILURE) {
@@ -327,9 +341,10 @@ int main(int argc, char **argv)
     if (pidfile && write_pidfile(pidfile) < 0)
         logging_printf(LOG_ERR, NULL, "cannot write pidfile %s: %s", pidfile, strerror(errno));
     logging_audit_open(cfg->jsonl);
-    logging_printf(LOG_INFO, NULL, "starting " DAEMON_NAME " %s on %s with %zu rules from %s (mode %s)",
-         REWORD_VERSION, conn, cfg->nrules, o.config_path,
-         cfg->mode == MODE_AUDIT ? "audit" : "enforce");
+    logging_printf(LOG_INFO, NULL,
+                   "starting " DAEMON_NAME " %s on %s with %zu rules from %s (mode %s)",
+                   REWORD_VERSION, conn, cfg->nrules, o.config_path,
+                   cfg->mode == MODE_AUDIT ? "audit" : "enforce");
     holder_set(cfg);
     rc = supervisor_run(worker_main, &o);
     if (pidfile)

@@ -28,15 +28,11 @@
 static const char *original_of(const struct chain_result *r)
 {
     switch (r->cmd) {
-    case MPR_REPLYCODE:
-        return r->text;
-    case MPR_TEMPFAIL:
-        return "451 4.7.1 Service unavailable - try again later";
+    case MPR_REPLYCODE: return r->text;
+    case MPR_TEMPFAIL: return "451 4.7.1 Service unavailable - try again later";
     case MPR_SHUTDOWN:
-    case MPR_CONN_FAIL:
-        return "421 4.7.0 Server closing connection";
-    default:
-        return "550 5.7.1 Command rejected";
+    case MPR_CONN_FAIL: return "421 4.7.0 Server closing connection";
+    default: return "550 5.7.1 Command rejected";
     }
 }
 
@@ -90,21 +86,21 @@ int relay_reopen(struct session *s)
 }
 
 /* Keeps a connect/HELO refusal for MAIL (the first one only). */
-static void keep_pending(struct session *s, enum stage st, const char *source,
-                         const char *original, struct decision *d)
+static void keep_pending(struct session *s, enum stage st, const char *source, const char *original,
+                         struct decision *d)
 {
     if (s->has_pending) {
-        s->early_refusal_dropped = 1;   /* ours stays the one shown; it must not be cleared */
+        s->early_refusal_dropped = 1; /* ours stays the one shown; it must not be cleared */
         return;
     }
-    s->pending = *d;                /* moves ownership */
+    s->pending = *d; /* moves ownership */
     engine_decision_init(d);
     s->pending_stage = st;
     s->pending_source = source;
     s->pending_original = original ? strdup(original) : NULL;
     s->has_pending = 1;
-    logging_printf(LOG_INFO, session_log_id(s), "upstream %s refused at %s: %s from MAIL on", source,
-         names_stage(st), names_action(s->pending.action));
+    logging_printf(LOG_INFO, session_log_id(s), "upstream %s refused at %s: %s from MAIL on",
+                   source, names_stage(st), names_action(s->pending.action));
 }
 
 /* Explains an upstream's reply through the rules; 0, or -1 (on_error). */
@@ -118,14 +114,16 @@ static int explain(struct session *s, enum stage st, const char *source, const c
         reply_free(&orig);
         reply_init(&orig);
         if (reply_parse(text[0] == '4' ? "451 4.7.1 Service unavailable - try again later"
-                        : "550 5.7.1 Command rejected", &orig, NULL) < 0) {
+                                       : "550 5.7.1 Command rejected",
+                        &orig, NULL)
+            < 0) {
             reply_free(&orig);
             return -1;
         }
     }
     struct session_facts f;
     session_facts(s, &f);
-    struct event ev = { .stage = st, .source = source, .orig = &orig, .facts = &f };
+    struct event ev = {.stage = st, .source = source, .orig = &orig, .facts = &f};
     int rc = engine_eval(s->cfg, &ev, d);
     reply_free(&orig);
     if (rc < 0 || !d->has_reply)
@@ -141,9 +139,9 @@ static sfsistat refused(struct session *s, enum stage st, struct chain_result *r
     engine_decision_init(&d);
     if (r->cmd == MPR_DISCARD) {
         d.action = ACTION_DISCARD;
-        if (st <= STAGE_HELO) {     /* Postfix ignores DISCARD there, so do we */
-            logging_printf(LOG_WARNING, session_log_id(s), "upstream %s: DISCARD at %s ignored", source,
-                 names_stage(st));
+        if (st <= STAGE_HELO) { /* Postfix ignores DISCARD there, so do we */
+            logging_printf(LOG_WARNING, session_log_id(s), "upstream %s: DISCARD at %s ignored",
+                           source, names_stage(st));
             return SMFIS_CONTINUE;
         }
         return verdict_relay(s, st, st, source, NULL, &d, NULL);

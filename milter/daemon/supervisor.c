@@ -28,9 +28,9 @@
 
 #include "daemon.h"
 
-#define RESTART_WINDOW   30     /* seconds */
-#define RESTART_MAX      5      /* restarts within the window before giving up */
-#define STOP_GRACE       15     /* seconds a worker gets to finish on stop */
+#define RESTART_WINDOW 30 /* seconds */
+#define RESTART_MAX 5     /* restarts within the window before giving up */
+#define STOP_GRACE 15     /* seconds a worker gets to finish on stop */
 
 static void supervisor_sigset(sigset_t *set)
 {
@@ -77,10 +77,11 @@ static void stop_worker(pid_t pid)
     for (int i = 0; i < STOP_GRACE * 10; i++) {
         if (waitpid(pid, NULL, WNOHANG) == pid)
             return;
-        struct timespec ts = { 0, 100 * 1000 * 1000 };
+        struct timespec ts = {0, 100 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
-    logging_printf(LOG_WARNING, NULL, "worker %d did not stop in %d s, killing it", (int)pid, STOP_GRACE);
+    logging_printf(LOG_WARNING, NULL, "worker %d did not stop in %d s, killing it", (int)pid,
+                   STOP_GRACE);
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
 }
@@ -88,7 +89,8 @@ static void stop_worker(pid_t pid)
 static void describe_exit(int status, char *buf, size_t len)
 {
     if (WIFSIGNALED(status))
-        snprintf(buf, len, "killed by signal %d (%s)", WTERMSIG(status), strsignal(WTERMSIG(status)));
+        snprintf(buf, len, "killed by signal %d (%s)", WTERMSIG(status),
+                 strsignal(WTERMSIG(status)));
     else
         snprintf(buf, len, "exited with status %d", WEXITSTATUS(status));
 }
@@ -115,9 +117,7 @@ int supervisor_run(int (*worker)(void *), void *arg)
             logging_printf(LOG_INFO, NULL, "SIGHUP: asking worker %d to reload", (int)pid);
             kill(pid, SIGUSR2);
             break;
-        case SIGUSR1:
-            kill(pid, SIGUSR1);
-            break;
+        case SIGUSR1: kill(pid, SIGUSR1); break;
         case SIGTERM:
         case SIGINT:
             logging_printf(LOG_INFO, NULL, "stopping (signal %d)", sig);
@@ -131,7 +131,8 @@ int supervisor_run(int (*worker)(void *), void *arg)
             char how[128];
             describe_exit(status, how, sizeof how);
             if (WIFEXITED(status) && WEXITSTATUS(status) == WORKER_EXIT_FATAL) {
-                logging_printf(LOG_CRIT, NULL, "worker %d %s (cannot start); stopping", (int)pid, how);
+                logging_printf(LOG_CRIT, NULL, "worker %d %s (cannot start); stopping", (int)pid,
+                               how);
                 return 1;
             }
             time_t now = time(NULL);
@@ -141,7 +142,7 @@ int supervisor_run(int (*worker)(void *), void *arg)
             }
             if (++restarts > RESTART_MAX) {
                 logging_printf(LOG_CRIT, NULL, "worker %d %s; %d restarts in %d s, giving up",
-                     (int)pid, how, RESTART_MAX, RESTART_WINDOW);
+                               (int)pid, how, RESTART_MAX, RESTART_WINDOW);
                 return 1;
             }
             logging_printf(LOG_ERR, NULL, "worker %d %s; restarting", (int)pid, how);
@@ -153,8 +154,7 @@ int supervisor_run(int (*worker)(void *), void *arg)
             }
             break;
         }
-        default:
-            break;
+        default: break;
         }
     }
 }

@@ -76,13 +76,13 @@ static int set_reply(SMFICTX *ctx, const struct reply *rp)
     if (rp->nlines <= 1) {
         rc = smfi_setreply(ctx, code, x, lines[0] ? lines[0] : "");
     } else {
-        char *l[REPLY_MAX_LINES + 1] = { 0 };
+        char *l[REPLY_MAX_LINES + 1] = {0};
         for (size_t i = 0; i < rp->nlines && i < REPLY_MAX_LINES; i++)
             l[i] = lines[i];
-        rc = smfi_setmlreply(ctx, code, x, l[0], l[1], l[2], l[3], l[4], l[5], l[6], l[7],
-                             l[8], l[9], l[10], l[11], l[12], l[13], l[14], l[15], l[16],
-                             l[17], l[18], l[19], l[20], l[21], l[22], l[23], l[24], l[25],
-                             l[26], l[27], l[28], l[29], l[30], l[31], (char *)NULL);
+        rc = smfi_setmlreply(ctx, code, x, l[0], l[1], l[2], l[3], l[4], l[5], l[6], l[7], l[8],
+                             l[9], l[10], l[11], l[12], l[13], l[14], l[15], l[16], l[17], l[18],
+                             l[19], l[20], l[21], l[22], l[23], l[24], l[25], l[26], l[27], l[28],
+                             l[29], l[30], l[31], (char *)NULL);
     }
     sanitize_free_lines(lines);
     return rc == MI_SUCCESS ? 0 : -1;
@@ -106,7 +106,8 @@ static sfsistat refuse(struct session *s, enum action a, const struct reply *rp)
         return verdict;
     }
     reply_free(&def);
-    logging_printf(LOG_ERR, session_log_id(s), "could not set any reply text; refusing without one");
+    logging_printf(LOG_ERR, session_log_id(s),
+                   "could not set any reply text; refusing without one");
     return verdict;
 }
 
@@ -135,19 +136,16 @@ sfsistat verdict_apply(struct session *s, enum stage now, enum stage rule_stage,
         else if (now != STAGE_RCPT)
             s->msg_accepted = 1;
         logging_printf(LOG_INFO, session_log_id(s), "accepted by rule %s at %s",
-             d->rule ? d->rule->name : "?", names_stage(now));
+                       d->rule ? d->rule->name : "?", names_stage(now));
         return SMFIS_CONTINUE;
     case ACTION_LOG:
     case ACTION_REWRITE:
-    default:
-        verdict_audit(s, rule_stage, d, "log", NULL);
-        return SMFIS_CONTINUE;
+    default: verdict_audit(s, rule_stage, d, "log", NULL); return SMFIS_CONTINUE;
     }
 }
 
-sfsistat verdict_relay(struct session *s, enum stage now, enum stage decided,
-                       const char *source, const char *original, const struct decision *d,
-                       const char *note)
+sfsistat verdict_relay(struct session *s, enum stage now, enum stage decided, const char *source,
+                       const char *original, const struct decision *d, const char *note)
 {
     char buf[320];
     if (now != decided)
@@ -169,7 +167,7 @@ sfsistat verdict_error(struct session *s, enum stage now, const char *what)
 {
     enum action a = s->cfg ? s->cfg->on_error : ACTION_TEMPFAIL;
     logging_printf(LOG_ERR, session_log_id(s), "internal error at %s: %s; on_error=%s",
-         names_stage(now), what, names_action(a));
+                   names_stage(now), what, names_action(a));
     struct decision d;
     engine_decision_init(&d);
     if (a == ACTION_REJECT || a == ACTION_TEMPFAIL) {

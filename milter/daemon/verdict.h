@@ -14,9 +14,8 @@ sfsistat verdict_apply(struct session *s, enum stage now, enum stage rule_stage,
 /* Relays an upstream milter's refusal (proxy mode): d holds the explained,
    well-formed reply and action reject, tempfail or discard; decided is the
    stage the upstream refused at.  Audited with source and original. */
-sfsistat verdict_relay(struct session *s, enum stage now, enum stage decided,
-                       const char *source, const char *original, const struct decision *d,
-                       const char *note);
+sfsistat verdict_relay(struct session *s, enum stage now, enum stage decided, const char *source,
+                       const char *original, const struct decision *d, const char *note);
 /* The configured on_error action after an internal failure (`what` is logged). */
 sfsistat verdict_error(struct session *s, enum stage now, const char *what);
 /* Audits a rejection the MTA made itself (observe only: it cannot be changed). */

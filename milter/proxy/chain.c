@@ -26,28 +26,34 @@
 struct ev {
     enum stage st;
     unsigned char cmd;
-    uint32_t no_flag, nr_flag;      /* SMFIP_NO* / SMFIP_NR_* of the event (0: none) */
-    int mpm;                        /* macro stage sent before it, -1 for none */
-    unsigned char macro_cmd;        /* command byte the macros are sent for */
+    uint32_t no_flag, nr_flag; /* SMFIP_NO* / SMFIP_NR_* of the event (0: none) */
+    int mpm;                   /* macro stage sent before it, -1 for none */
+    unsigned char macro_cmd;   /* command byte the macros are sent for */
 };
 
-static const struct ev EV_CONNECT = { STAGE_CONNECT, MPC_CONNECT, MPP_NOCONNECT, MPP_NR_CONN, MPM_CONNECT, MPC_CONNECT };
-static const struct ev EV_HELO = { STAGE_HELO, MPC_HELO, MPP_NOHELO, MPP_NR_HELO, MPM_HELO, MPC_HELO };
-static const struct ev EV_MAIL = { STAGE_MAIL, MPC_MAIL, MPP_NOMAIL, MPP_NR_MAIL, MPM_ENVFROM, MPC_MAIL };
-static const struct ev EV_RCPT = { STAGE_RCPT, MPC_RCPT, MPP_NORCPT, MPP_NR_RCPT, MPM_ENVRCPT, MPC_RCPT };
-static const struct ev EV_DATA = { STAGE_DATA, MPC_DATA, MPP_NODATA, MPP_NR_DATA, MPM_DATA, MPC_DATA };
-static const struct ev EV_HEADER = { STAGE_HEADER, MPC_HEADER, MPP_NOHDRS, MPP_NR_HDR, -1, 0 };
-static const struct ev EV_EOH = { STAGE_EOH, MPC_EOH, MPP_NOEOH, MPP_NR_EOH, MPM_EOH, MPC_EOH };
-static const struct ev EV_BODY = { STAGE_BODY, MPC_BODY, MPP_NOBODY, MPP_NR_BODY, -1, 0 };
-static const struct ev EV_EOM = { STAGE_EOM, MPC_BODYEOB, 0, 0, MPM_EOM, MPC_BODYEOB };
-static const struct ev EV_UNKNOWN = { STAGE_UNKNOWN, MPC_UNKNOWN, MPP_NOUNKNOWN, MPP_NR_UNKN, -1, 0 };
+static const struct ev EV_CONNECT = {STAGE_CONNECT, MPC_CONNECT, MPP_NOCONNECT,
+                                     MPP_NR_CONN,   MPM_CONNECT, MPC_CONNECT};
+static const struct ev EV_HELO = {STAGE_HELO,  MPC_HELO, MPP_NOHELO,
+                                  MPP_NR_HELO, MPM_HELO, MPC_HELO};
+static const struct ev EV_MAIL = {STAGE_MAIL,  MPC_MAIL,    MPP_NOMAIL,
+                                  MPP_NR_MAIL, MPM_ENVFROM, MPC_MAIL};
+static const struct ev EV_RCPT = {STAGE_RCPT,  MPC_RCPT,    MPP_NORCPT,
+                                  MPP_NR_RCPT, MPM_ENVRCPT, MPC_RCPT};
+static const struct ev EV_DATA = {STAGE_DATA,  MPC_DATA, MPP_NODATA,
+                                  MPP_NR_DATA, MPM_DATA, MPC_DATA};
+static const struct ev EV_HEADER = {STAGE_HEADER, MPC_HEADER, MPP_NOHDRS, MPP_NR_HDR, -1, 0};
+static const struct ev EV_EOH = {STAGE_EOH, MPC_EOH, MPP_NOEOH, MPP_NR_EOH, MPM_EOH, MPC_EOH};
+static const struct ev EV_BODY = {STAGE_BODY, MPC_BODY, MPP_NOBODY, MPP_NR_BODY, -1, 0};
+static const struct ev EV_EOM = {STAGE_EOM, MPC_BODYEOB, 0, 0, MPM_EOM, MPC_BODYEOB};
+static const struct ev EV_UNKNOWN = {STAGE_UNKNOWN, MPC_UNKNOWN, MPP_NOUNKNOWN, MPP_NR_UNKN, -1, 0};
 
 /* Postfix's default macro lists (milter-facts.md sec. 7): asking the MTA
    for a list replaces its default, so the defaults are always included. */
 static const char *const default_macros[MPM_COUNT] = {
     [MPM_CONNECT] = "j {daemon_name} {daemon_addr} v _ {client_addr} {client_name}",
     [MPM_HELO] = "{tls_version} {cipher} {cipher_bits} {cert_subject} {cert_issuer}",
-    [MPM_ENVFROM] = "i {auth_type} {auth_authen} {auth_author} {mail_addr} {mail_host} {mail_mailer}",
+    [MPM_ENVFROM] =
+        "i {auth_type} {auth_authen} {auth_author} {mail_addr} {mail_host} {mail_mailer}",
     [MPM_ENVRCPT] = "i {rcpt_addr} {rcpt_host} {rcpt_mailer}",
     [MPM_DATA] = "i",
     [MPM_EOM] = "i",
@@ -81,8 +87,10 @@ static void logf_(struct chain *ch, int prio, const char *fmt, ...)
 static void note_failure(struct chain *ch, struct upstream *u)
 {
     if (u->conf->on_failure == ACTION_ACCEPT) {
-        logf_(ch, LOG_WARNING, "upstream %s failed: %s; on_failure=accept: left out for this "
-              "connection", u->conf->name, u->why);
+        logf_(ch, LOG_WARNING,
+              "upstream %s failed: %s; on_failure=accept: left out for this "
+              "connection",
+              u->conf->name, u->why);
         u->state = UP_DONE_CONN;
     } else
         logf_(ch, LOG_ERR, "upstream %s failed: %s; on_failure=%s", u->conf->name, u->why,
@@ -271,21 +279,16 @@ static int take_replycode(struct upstream *u, const struct mp_packet *p, struct 
  * Reads u's answer to event e.  Returns 1 when the chain goes on to the
  * next upstream, 0 when u refused (r filled), -1 when u failed (u->why).
  */
-static int read_answer(struct upstream *u, SMFICTX *ctx, const struct ev *e,
-                       struct chain_result *r)
+static int read_answer(struct upstream *u, SMFICTX *ctx, const struct ev *e, struct chain_result *r)
 {
     for (;;) {
         struct mp_packet p;
         if (upstream_recv(u, &p) < 0)
             return -1;
         switch (p.cmd) {
-        case MPR_PROGRESS:
-            continue;
-        case MPR_CONTINUE:
-            return 1;
-        case MPR_ACCEPT:
-            u->state = e->st <= STAGE_HELO ? UP_DONE_CONN : UP_DONE_MSG;
-            return 1;
+        case MPR_PROGRESS: continue;
+        case MPR_CONTINUE: return 1;
+        case MPR_ACCEPT: u->state = e->st <= STAGE_HELO ? UP_DONE_CONN : UP_DONE_MSG; return 1;
         case MPR_SKIP:
             if (e->st != STAGE_BODY)
                 break;
@@ -295,11 +298,8 @@ static int read_answer(struct upstream *u, SMFICTX *ctx, const struct ev *e,
         case MPR_TEMPFAIL:
         case MPR_DISCARD:
         case MPR_SHUTDOWN:
-        case MPR_CONN_FAIL:
-            refused(r, u, p.cmd);
-            return 0;
-        case MPR_REPLYCODE:
-            return take_replycode(u, &p, r) == 0 ? 0 : -1;
+        case MPR_CONN_FAIL: refused(r, u, p.cmd); return 0;
+        case MPR_REPLYCODE: return take_replycode(u, &p, r) == 0 ? 0 : -1;
         default:
             if (e->st == STAGE_EOM && modify_is_request(p.cmd)) {
                 char err[160];
@@ -333,8 +333,8 @@ static int takes(const struct upstream *u, const struct ev *e)
    chain.  The bytes are the same for every upstream, so they are put
    together once, when the first upstream takes the event. */
 static enum chain_outcome run(struct chain *ch, SMFICTX *ctx, const struct ev *e,
-                              const struct strbuf *packet, int ignore_answer,
-                              uint32_t only_flag, struct chain_result *r)
+                              const struct strbuf *packet, int ignore_answer, uint32_t only_flag,
+                              struct chain_result *r)
 {
     memset(r, 0, sizeof *r);
     struct strbuf wire;
@@ -344,7 +344,7 @@ static enum chain_outcome run(struct chain *ch, SMFICTX *ctx, const struct ev *e
         struct upstream *u = &ch->ups[i];
         if (u->state == UP_FAILED) {
             if (!ignore_answer)
-                failed_result(u, r);    /* failed earlier: on_failure again */
+                failed_result(u, r); /* failed earlier: on_failure again */
             continue;
         }
         if (!takes(u, e) || (only_flag && !(u->proto & only_flag)))
@@ -363,7 +363,7 @@ static enum chain_outcome run(struct chain *ch, SMFICTX *ctx, const struct ev *e
         if (u->state != UP_FAILED && !(e->nr_flag && (u->proto & e->nr_flag)))
             next = read_answer(u, ctx, e, r);
         if (u->state == UP_FAILED || next < 0) {
-            note_failure(ch, u);        /* logged once, here */
+            note_failure(ch, u); /* logged once, here */
             if (u->state == UP_FAILED && !ignore_answer)
                 failed_result(u, r);
             continue;
@@ -373,7 +373,7 @@ static enum chain_outcome run(struct chain *ch, SMFICTX *ctx, const struct ev *e
         if (next == 0 && ignore_answer)
             chain_result_free(r);
         else if (next == 0 && e->st <= STAGE_HELO)
-            u->state = UP_DONE_CONN;    /* a refusal at connect/HELO ends its connection */
+            u->state = UP_DONE_CONN; /* a refusal at connect/HELO ends its connection */
     }
     sb_free(&wire);
     return r->outcome;
@@ -391,8 +391,8 @@ static enum chain_outcome send_simple(struct chain *ch, SMFICTX *ctx, const stru
 }
 
 static enum chain_outcome send_strings(struct chain *ch, SMFICTX *ctx, const struct ev *e,
-                                       const char *const *v, size_t n, int ignore,
-                                       uint32_t only, struct chain_result *r)
+                                       const char *const *v, size_t n, int ignore, uint32_t only,
+                                       struct chain_result *r)
 {
     struct strbuf pk;
     sb_init(&pk);
@@ -430,7 +430,7 @@ enum chain_outcome chain_connect(struct chain *ch, SMFICTX *ctx, const char *hos
 enum chain_outcome chain_helo(struct chain *ch, SMFICTX *ctx, const char *helo,
                               struct chain_result *r)
 {
-    const char *v[1] = { helo ? helo : "" };
+    const char *v[1] = {helo ? helo : ""};
     return send_strings(ch, ctx, &EV_HELO, v, 1, 0, 0, r);
 }
 
@@ -442,10 +442,9 @@ static size_t argc_of(char **argv)
     return n;
 }
 
-enum chain_outcome chain_mail(struct chain *ch, SMFICTX *ctx, char **argv,
-                              struct chain_result *r)
+enum chain_outcome chain_mail(struct chain *ch, SMFICTX *ctx, char **argv, struct chain_result *r)
 {
-    for (size_t i = 0; i < ch->n; i++) {    /* a new transaction */
+    for (size_t i = 0; i < ch->n; i++) { /* a new transaction */
         if (ch->ups[i].state == UP_DONE_MSG)
             ch->ups[i].state = UP_ACTIVE;
         ch->ups[i].skip_body = 0;
@@ -456,8 +455,8 @@ enum chain_outcome chain_mail(struct chain *ch, SMFICTX *ctx, char **argv,
 enum chain_outcome chain_rcpt(struct chain *ch, SMFICTX *ctx, char **argv, int mta_rejected,
                               struct chain_result *r)
 {
-    return send_strings(ch, ctx, &EV_RCPT, (const char *const *)argv, argc_of(argv),
-                        mta_rejected, mta_rejected ? MPP_RCPT_REJ : 0, r);
+    return send_strings(ch, ctx, &EV_RCPT, (const char *const *)argv, argc_of(argv), mta_rejected,
+                        mta_rejected ? MPP_RCPT_REJ : 0, r);
 }
 
 enum chain_outcome chain_data(struct chain *ch, SMFICTX *ctx, struct chain_result *r)
@@ -465,10 +464,10 @@ enum chain_outcome chain_data(struct chain *ch, SMFICTX *ctx, struct chain_resul
     return send_simple(ch, ctx, &EV_DATA, NULL, 0, r);
 }
 
-enum chain_outcome chain_header(struct chain *ch, SMFICTX *ctx, const char *name,
-                                const char *value, struct chain_result *r)
+enum chain_outcome chain_header(struct chain *ch, SMFICTX *ctx, const char *name, const char *value,
+                                struct chain_result *r)
 {
-    const char *v[2] = { name ? name : "", value ? value : "" };
+    const char *v[2] = {name ? name : "", value ? value : ""};
     return send_strings(ch, ctx, &EV_HEADER, v, 2, 0, 0, r);
 }
 
@@ -512,7 +511,7 @@ enum chain_outcome chain_eom(struct chain *ch, SMFICTX *ctx, struct chain_result
 enum chain_outcome chain_unknown(struct chain *ch, SMFICTX *ctx, const char *cmd,
                                  struct chain_result *r)
 {
-    const char *v[1] = { cmd ? cmd : "" };
+    const char *v[1] = {cmd ? cmd : ""};
     return send_strings(ch, ctx, &EV_UNKNOWN, v, 1, 0, 0, r);
 }
 

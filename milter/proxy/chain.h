@@ -26,11 +26,11 @@ enum chain_outcome { CHAIN_CONTINUE = 0, CHAIN_REFUSED, CHAIN_FAILED };
 
 struct chain_result {
     enum chain_outcome outcome;
-    const struct upstream_conf *up;     /* who refused or failed */
-    unsigned char cmd;                  /* CHAIN_REFUSED: MPR_REJECT, _TEMPFAIL, _REPLYCODE,
+    const struct upstream_conf *up; /* who refused or failed */
+    unsigned char cmd;              /* CHAIN_REFUSED: MPR_REJECT, _TEMPFAIL, _REPLYCODE,
                                            _DISCARD, _SHUTDOWN or _CONN_FAIL */
-    char *text;                         /* MPR_REPLYCODE: the reply as sent (malloc'd) */
-    char why[160];                      /* CHAIN_FAILED: for the log, never for the reply */
+    char *text;                     /* MPR_REPLYCODE: the reply as sent (malloc'd) */
+    char why[160];                  /* CHAIN_FAILED: for the log, never for the reply */
 };
 void chain_result_free(struct chain_result *r);
 
@@ -38,11 +38,11 @@ typedef void (*chain_log_fn)(void *arg, int priority, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 struct chain {
-    const struct config *cfg;           /* the session's reference; owns the upstream_confs */
+    const struct config *cfg; /* the session's reference; owns the upstream_confs */
     struct upstream *ups;
     size_t n;
-    int mta_rcpt_rej;                   /* the MTA reports recipients it rejected */
-    char *macro_names[MPM_COUNT];       /* per macro stage: what the MTA is asked for
+    int mta_rcpt_rej;             /* the MTA reports recipients it rejected */
+    char *macro_names[MPM_COUNT]; /* per macro stage: what the MTA is asked for
                                            and the proxy forwards */
     chain_log_fn log;
     void *log_arg;
@@ -55,7 +55,7 @@ struct chain {
  */
 struct chain *chain_open(const struct config *cfg, unsigned long mta_actions,
                          unsigned long mta_proto, chain_log_fn log, void *log_arg);
-void chain_close(struct chain *ch);     /* QUIT to each upstream, frees ch */
+void chain_close(struct chain *ch); /* QUIT to each upstream, frees ch */
 
 /* What the upstreams need from the MTA: the union of their actions, and
    whether some live upstream wants an event (no_flag = its SMFIP_NO* bit)
@@ -75,16 +75,15 @@ enum chain_outcome chain_connect(struct chain *ch, SMFICTX *ctx, const char *hos
                                  const struct sockaddr *sa, struct chain_result *r);
 enum chain_outcome chain_helo(struct chain *ch, SMFICTX *ctx, const char *helo,
                               struct chain_result *r);
-enum chain_outcome chain_mail(struct chain *ch, SMFICTX *ctx, char **argv,
-                              struct chain_result *r);
+enum chain_outcome chain_mail(struct chain *ch, SMFICTX *ctx, char **argv, struct chain_result *r);
 /* mta_rejected: the MTA refused this recipient itself (SMFIP_RCPT_REJ): it
    goes only to upstreams that asked for such recipients, and their answer
    is read and ignored, as the MTA would. */
 enum chain_outcome chain_rcpt(struct chain *ch, SMFICTX *ctx, char **argv, int mta_rejected,
                               struct chain_result *r);
 enum chain_outcome chain_data(struct chain *ch, SMFICTX *ctx, struct chain_result *r);
-enum chain_outcome chain_header(struct chain *ch, SMFICTX *ctx, const char *name,
-                                const char *value, struct chain_result *r);
+enum chain_outcome chain_header(struct chain *ch, SMFICTX *ctx, const char *name, const char *value,
+                                struct chain_result *r);
 enum chain_outcome chain_eoh(struct chain *ch, SMFICTX *ctx, struct chain_result *r);
 enum chain_outcome chain_body(struct chain *ch, SMFICTX *ctx, const unsigned char *chunk,
                               size_t len, struct chain_result *r);

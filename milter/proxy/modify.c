@@ -60,9 +60,7 @@ int modify_apply(SMFICTX *ctx, const struct mp_packet *p, char *err, size_t errl
         rc = p->len > 0 ? smfi_replacebody(ctx, (unsigned char *)p->data, (int)p->len) : MI_SUCCESS;
         break;
     case MPR_INSHEADER:
-    case MPR_CHGHEADER:
-        rc = indexed_header(ctx, p);
-        break;
+    case MPR_CHGHEADER: rc = indexed_header(ctx, p); break;
     case MPR_ADDHEADER:
         if (mp_parse_strings(p, v, 2, &n) == 0 && n == 2 && v[0][0])
             rc = smfi_addheader(ctx, W(v[0]), W(v[1]));
@@ -87,11 +85,12 @@ int modify_apply(SMFICTX *ctx, const struct mp_packet *p, char *err, size_t errl
         if (mp_parse_strings(p, v, 1, &n) == 0 && n == 1)
             rc = smfi_quarantine(ctx, W(v[0][0] ? v[0] : "quarantined by an upstream milter"));
         break;
-    default:
-        break;
+    default: break;
     }
     if (rc != MI_SUCCESS)
-        snprintf(err, errlen, "%s request malformed, or refused by libmilter "
-                 "(an action the MTA did not grant)", mp_cmd_name(p->cmd));
+        snprintf(err, errlen,
+                 "%s request malformed, or refused by libmilter "
+                 "(an action the MTA did not grant)",
+                 mp_cmd_name(p->cmd));
     return rc == MI_SUCCESS ? 0 : -1;
 }

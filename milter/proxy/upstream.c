@@ -58,7 +58,7 @@ static int wait_fd(int fd, short events, long long deadline)
         long long left = deadline - now_ms();
         if (left <= 0)
             return 0;
-        struct pollfd p = { .fd = fd, .events = events };
+        struct pollfd p = {.fd = fd, .events = events};
         int rc = poll(&p, 1, left > 60000 ? 60000 : (int)left);
         if (rc > 0)
             return 1;
@@ -76,7 +76,8 @@ static int resolve(const char *spec, struct sockaddr_un *sun, struct addrinfo **
     if (colon == NULL)
         return -1;
     size_t kind = (size_t)(colon - spec);
-    if ((kind == 4 && strncmp(spec, "unix", 4) == 0) || (kind == 5 && strncmp(spec, "local", 5) == 0)) {
+    if ((kind == 4 && strncmp(spec, "unix", 4) == 0)
+        || (kind == 5 && strncmp(spec, "local", 5) == 0)) {
         memset(sun, 0, sizeof *sun);
         sun->sun_family = AF_UNIX;
         if (strlen(colon + 1) >= sizeof sun->sun_path)
@@ -93,7 +94,7 @@ static int resolve(const char *spec, struct sockaddr_un *sun, struct addrinfo **
         return -1;
     memcpy(port, colon + 1, plen);
     port[plen] = '\0';
-    struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV };
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV};
     hints.ai_family = (kind == 5 && strncmp(spec, "inet6", 5) == 0) ? AF_INET6 : AF_INET;
     return getaddrinfo(at + 1, port, &hints, ai) == 0 ? 0 : -1;
 }
@@ -121,7 +122,7 @@ static int connect_bounded(int fd, const struct sockaddr *sa, socklen_t len, lon
 
 static int connect_socket(struct upstream *u)
 {
-    struct sockaddr_un sun = { 0 };
+    struct sockaddr_un sun = {0};
     struct addrinfo *ai = NULL;
     if (resolve(u->conf->socket, &sun, &ai) < 0) {
         upstream_fail(u, "cannot resolve socket %s", u->conf->socket);
@@ -130,8 +131,8 @@ static int connect_socket(struct upstream *u)
     const struct sockaddr *sa = ai ? ai->ai_addr : (const struct sockaddr *)&sun;
     socklen_t salen = ai ? ai->ai_addrlen : (socklen_t)sizeof sun;
     int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    int rc = fd < 0 ? -1 : connect_bounded(fd, sa, salen,
-                                           now_ms() + 1000LL * u->conf->connect_timeout);
+    int rc =
+        fd < 0 ? -1 : connect_bounded(fd, sa, salen, now_ms() + 1000LL * u->conf->connect_timeout);
     int saved = errno;
     if (rc == 0 && sa->sa_family != AF_UNIX) {
         int one = 1;
@@ -285,11 +286,12 @@ int upstream_open(struct upstream *u, uint32_t actions, uint32_t proto)
     }
     /* libmilter's own MTA side refuses a milter that asks for more than
        was offered; so do we (it could not be honoured anyway). */
-    if (o.version < 2 || o.version > MP_VERSION || (o.actions & ~actions) ||
-        (o.proto & ~proto & MPP_ALL)) {
-        upstream_fail(u, "negotiation refused: version %u, actions 0x%x, protocol 0x%x "
-                      "exceed the offer (0x%x, 0x%x)", o.version, o.actions, o.proto,
-                      actions, proto);
+    if (o.version < 2 || o.version > MP_VERSION || (o.actions & ~actions)
+        || (o.proto & ~proto & MPP_ALL)) {
+        upstream_fail(u,
+                      "negotiation refused: version %u, actions 0x%x, protocol 0x%x "
+                      "exceed the offer (0x%x, 0x%x)",
+                      o.version, o.actions, o.proto, actions, proto);
         return -1;
     }
     u->version = o.version;

@@ -14,23 +14,23 @@
 #include "rules.h"
 
 enum upstream_state {
-    UP_ACTIVE = 0,      /* gets the events it negotiated */
-    UP_DONE_MSG,        /* accepted the current message: no more events until the next MAIL */
-    UP_DONE_CONN,       /* accepted the connection, or failed with on_failure = accept */
-    UP_FAILED,          /* down, timed out or broke the protocol: on_failure applies */
+    UP_ACTIVE = 0, /* gets the events it negotiated */
+    UP_DONE_MSG,   /* accepted the current message: no more events until the next MAIL */
+    UP_DONE_CONN,  /* accepted the connection, or failed with on_failure = accept */
+    UP_FAILED,     /* down, timed out or broke the protocol: on_failure applies */
 };
 
 struct upstream {
-    const struct upstream_conf *conf;   /* owned by the config the session holds */
-    int fd;                             /* -1 when closed */
+    const struct upstream_conf *conf; /* owned by the config the session holds */
+    int fd;                           /* -1 when closed */
     enum upstream_state state;
-    int skip_body;                      /* replied SKIP to a body chunk of this message */
-    int in_msg;                         /* was sent MAIL of the current transaction */
-    uint32_t version, actions, proto;   /* what it negotiated */
-    char *macros[MPM_COUNT];            /* macro lists it asked for (space-separated), or NULL */
-    unsigned char *buf;                 /* bytes read and not yet returned */
+    int skip_body;                    /* replied SKIP to a body chunk of this message */
+    int in_msg;                       /* was sent MAIL of the current transaction */
+    uint32_t version, actions, proto; /* what it negotiated */
+    char *macros[MPM_COUNT];          /* macro lists it asked for (space-separated), or NULL */
+    unsigned char *buf;               /* bytes read and not yet returned */
     size_t len, off, cap;
-    char why[160];                      /* the failure, for the log */
+    char why[160]; /* the failure, for the log */
 };
 
 void upstream_init(struct upstream *u, const struct upstream_conf *c);

@@ -27,11 +27,10 @@ void cmd_check_print_diags(const struct diag_list *dl, const char *indent)
             printf("%s%s:%d: %s: %s [%s]\n", indent, d->file, d->line,
                    diag_severity_name(d->severity), d->message, d->id);
         else if (d->file)
-            printf("%s%s: %s: %s [%s]\n", indent, d->file,
-                   diag_severity_name(d->severity), d->message, d->id);
-        else
-            printf("%s%s: %s [%s]\n", indent, diag_severity_name(d->severity),
+            printf("%s%s: %s: %s [%s]\n", indent, d->file, diag_severity_name(d->severity),
                    d->message, d->id);
+        else
+            printf("%s%s: %s [%s]\n", indent, diag_severity_name(d->severity), d->message, d->id);
     }
 }
 
@@ -76,7 +75,7 @@ int cmd_check(int argc, char **argv)
     diag_init(&dl);
     struct config *cfg = conf_load(path, &dl);
     if (cfg)
-        footer_check(cfg, &dl);     /* rules that also explain Postfix's own replies */
+        footer_check(cfg, &dl); /* rules that also explain Postfix's own replies */
     diag_sort(&dl);
     cmd_check_print_diags(&dl, "");
     if (cfg && verbose)

@@ -21,8 +21,8 @@
 struct explain_opts {
     int json;
     const char *config;
-    int stage;                 /* STAGE_COUNT = any */
-    const char *source;        /* NULL = any */
+    int stage;          /* STAGE_COUNT = any */
+    const char *source; /* NULL = any */
     struct config *cfg;
 };
 
@@ -46,13 +46,13 @@ static int reply_class_of(const struct reply *r)
 }
 
 /* Runs the rules on r; fills rewritten (wire form) and rule name. */
-static int apply_rules(const struct explain_opts *o, const struct reply *r,
-                       char **rewritten, const char **rule)
+static int apply_rules(const struct explain_opts *o, const struct reply *r, char **rewritten,
+                       const char **rule)
 {
     struct session_facts facts;
     memset(&facts, 0, sizeof facts);
-    struct event ev = { .stage = (enum stage)o->stage, .source = o->source,
-                        .orig = r, .facts = &facts };
+    struct event ev = {
+        .stage = (enum stage)o->stage, .source = o->source, .orig = r, .facts = &facts};
     struct decision d;
     engine_decision_init(&d);
     int rc = engine_eval(o->cfg, &ev, &d);
@@ -65,7 +65,7 @@ static int apply_rules(const struct explain_opts *o, const struct reply *r,
     if (d.has_reply)
         *rewritten = reply_format(&d.reply, "\n");
     if (d.rule)
-        *rule = d.rule->name;     /* owned by the config, which outlives the output */
+        *rule = d.rule->name; /* owned by the config, which outlives the output */
     engine_decision_free(&d);
     return 0;
 }
@@ -86,8 +86,8 @@ static void json_diags(struct strbuf *sb, const struct diag_list *dl)
 }
 
 static void emit_json(const char *input, int parsed, const struct reply *r,
-                      const struct diag_list *dl, const char *rewritten,
-                      const char *rule, int with_rules)
+                      const struct diag_list *dl, const char *rewritten, const char *rule,
+                      int with_rules)
 {
     struct strbuf sb;
     sb_init(&sb);
@@ -140,8 +140,8 @@ static void emit_json(const char *input, int parsed, const struct reply *r,
 }
 
 static void emit_text(const char *input, int parsed, const struct reply *r,
-                      const struct diag_list *dl, const char *rewritten,
-                      const char *rule, int with_rules)
+                      const struct diag_list *dl, const char *rewritten, const char *rule,
+                      int with_rules)
 {
     printf("%s\n", input);
     if (parsed) {
@@ -164,7 +164,7 @@ static void emit_text(const char *input, int parsed, const struct reply *r,
         free(expl);
         if (with_rules) {
             printf("  rule         %s\n", rule ? rule : "(none matched)");
-            for (const char *p = rewritten; p; ) {
+            for (const char *p = rewritten; p;) {
                 const char *nl = strchr(p, '\n');
                 int n = nl ? (int)(nl - p) : (int)strlen(p);
                 printf("  %s %.*s\n", p == rewritten ? "rewritten   " : "            ", n, p);
@@ -221,13 +221,15 @@ static int explain_stdin(const struct explain_opts *o)
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: reword explain [-c FILE] [--stage STAGE] [--source NAME] [--json] REPLY... | -\n");
+    fprintf(
+        stderr,
+        "usage: reword explain [-c FILE] [--stage STAGE] [--source NAME] [--json] REPLY... | -\n");
     return 2;
 }
 
 int cmd_explain(int argc, char **argv)
 {
-    struct explain_opts o = { .stage = STAGE_COUNT };
+    struct explain_opts o = {.stage = STAGE_COUNT};
     int first = argc;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];

@@ -64,7 +64,8 @@ int cmd_footers(int argc, char **argv)
         if (!bad && rename(tmp, outpath) != 0)
             bad = 1;
         if (bad) {
-            fprintf(stderr, "reword postfix-footers: cannot write %s: %s\n", outpath, strerror(errno));
+            fprintf(stderr, "reword postfix-footers: cannot write %s: %s\n", outpath,
+                    strerror(errno));
             unlink(tmp);
         }
     }

@@ -27,10 +27,11 @@
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: reword report [--since T] [--until T] [--top N] "
-                    "[--format text|json|html] [-o FILE] [-c CONFIG] FILE...\n"
-                    "  FILE: Postfix maillog or milter-reword audit log, plain or gzip; - for stdin\n"
-                    "  T: YYYY-MM-DD, \"YYYY-MM-DD HH:MM\", or back from now: 90m, 24h, 7d, 2w\n");
+    fprintf(stderr,
+            "usage: reword report [--since T] [--until T] [--top N] "
+            "[--format text|json|html] [-o FILE] [-c CONFIG] FILE...\n"
+            "  FILE: Postfix maillog or milter-reword audit log, plain or gzip; - for stdin\n"
+            "  T: YYYY-MM-DD, \"YYYY-MM-DD HH:MM\", or back from now: 90m, 24h, 7d, 2w\n");
     return 2;
 }
 
@@ -65,8 +66,10 @@ int cmd_report(int argc, char **argv)
         } else if ((v = opt_value(argc, argv, &i, "--since")) != NULL
                    || (v = opt_value(argc, argv, &i, "--until")) != NULL) {
             if (report_parse_time(v, now, a[2] == 's' ? &since : &until) < 0) {
-                fprintf(stderr, "reword report: bad time '%s' (YYYY-MM-DD, \"YYYY-MM-DD HH:MM\", "
-                                "90m, 24h, 7d, 2w)\n", v);
+                fprintf(stderr,
+                        "reword report: bad time '%s' (YYYY-MM-DD, \"YYYY-MM-DD HH:MM\", "
+                        "90m, 24h, 7d, 2w)\n",
+                        v);
                 free(files);
                 return 2;
             }
@@ -90,8 +93,9 @@ int cmd_report(int argc, char **argv)
             return usage();
         }
     }
-    if (nfiles == 0 || (strcmp(format, "text") != 0 && strcmp(format, "json") != 0
-                        && strcmp(format, "html") != 0)) {
+    if (nfiles == 0
+        || (strcmp(format, "text") != 0 && strcmp(format, "json") != 0
+            && strcmp(format, "html") != 0)) {
         free(files);
         return usage();
     }
@@ -123,7 +127,8 @@ int cmd_report(int argc, char **argv)
     for (int i = 0; i < nfiles; i++)
         if (report_file(&r, files[i]) < 0) {
             const char *why = r.ninputs && r.inputs[r.ninputs - 1].failed
-                            ? r.inputs[r.ninputs - 1].error : strerror(errno);
+                                  ? r.inputs[r.ninputs - 1].error
+                                  : strerror(errno);
             fprintf(stderr, "reword report: %s: %s\n", files[i], why);
             status = 1;
         }
@@ -136,24 +141,30 @@ int cmd_report(int argc, char **argv)
         free(files);
         return 1;
     }
-    struct out x = { .o = o, .r = &r, .top = (size_t)top, .files = files, .nfiles = nfiles,
-                     .config = config, .since = since, .until = until };
+    struct out x = {.o = o,
+                    .r = &r,
+                    .top = (size_t)top,
+                    .files = files,
+                    .nfiles = nfiles,
+                    .config = config,
+                    .since = since,
+                    .until = until};
     x.both = r.rejections[REPORT_MAILLOG] && r.rejections[REPORT_AUDIT];
     x.kind = !x.both && r.rejections[REPORT_AUDIT] ? REPORT_AUDIT : REPORT_MAILLOG;
     const struct table tables[] = {
-        { "by_class", "By class", "Class", &r.by_class, M_CLASS, 0, 0, 0, "No rejections found." },
-        { "by_stage", "By SMTP stage", "Stage", &r.by_stage, M_NONE, 0, 1, 0, NULL },
-        { "by_enhanced", "By enhanced status code", "Code", &r.by_enhanced, M_ENHANCED, 1, 1, 1,
-          NULL },
-        { "by_reason", "Top reasons (reply text; addresses, hosts and URL paths as *)", "Reason",
-          &r.by_reason, M_NONE, 1, 1, 1, NULL },
-        { "by_source", "By source", "Source", &r.by_source, M_SOURCE, 0, 1, 1, NULL },
-        { "by_rule", "By rule", "Rule", &r.by_rule, M_NONE, 1, 1, 0,
-          "No rule names: they come from milter-reword's audit log, or from -c CONFIG "
-          "(maillog lines matched against your rules)." },
-        { "by_action", "Audit log: by action", "Action", &r.by_action, M_NONE, 0, 1, 0, NULL },
-        { "top_clients", "Top clients", "Client", &r.by_client, M_NONE, 1, 1, 0, NULL },
-        { "top_domains", "Top recipient domains", "Domain", &r.by_domain, M_NONE, 1, 1, 0, NULL },
+        {"by_class", "By class", "Class", &r.by_class, M_CLASS, 0, 0, 0, "No rejections found."},
+        {"by_stage", "By SMTP stage", "Stage", &r.by_stage, M_NONE, 0, 1, 0, NULL},
+        {"by_enhanced", "By enhanced status code", "Code", &r.by_enhanced, M_ENHANCED, 1, 1, 1,
+         NULL},
+        {"by_reason", "Top reasons (reply text; addresses, hosts and URL paths as *)", "Reason",
+         &r.by_reason, M_NONE, 1, 1, 1, NULL},
+        {"by_source", "By source", "Source", &r.by_source, M_SOURCE, 0, 1, 1, NULL},
+        {"by_rule", "By rule", "Rule", &r.by_rule, M_NONE, 1, 1, 0,
+         "No rule names: they come from milter-reword's audit log, or from -c CONFIG "
+         "(maillog lines matched against your rules)."},
+        {"by_action", "Audit log: by action", "Action", &r.by_action, M_NONE, 0, 1, 0, NULL},
+        {"top_clients", "Top clients", "Client", &r.by_client, M_NONE, 1, 1, 0, NULL},
+        {"top_domains", "Top recipient domains", "Domain", &r.by_domain, M_NONE, 1, 1, 0, NULL},
     };
     size_t nt = sizeof tables / sizeof tables[0];
     if (strcmp(format, "json") == 0)

@@ -39,8 +39,8 @@ static void json_groups(struct strbuf *sb, const char *key, size_t n,
     sb_printf(sb, ",\"%s\":[", key);
     for (size_t i = 0; i < n; i++) {
         const struct tax_group *g = at(i);
-        sb_printf(sb, "%s{\"code\":\"%s%d%s\",\"summary\":", i ? "," : "",
-                  is_class ? "" : "X.", g->number, is_class ? ".XXX.XXX" : ".XXX");
+        sb_printf(sb, "%s{\"code\":\"%s%d%s\",\"summary\":", i ? "," : "", is_class ? "" : "X.",
+                  g->number, is_class ? ".XXX.XXX" : ".XXX");
         sb_json_str(sb, g->summary);
         sb_puts(sb, ",\"explanation\":");
         sb_json_str(sb, g->explanation);

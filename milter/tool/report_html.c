@@ -127,16 +127,17 @@ static void html_table(const struct out *x, const struct table *t)
                         report_out_commas(report_counter_entry_sum(e, x->kind, 0), a, sizeof a),
                         report_out_commas(report_counter_entry_sum(e, x->kind, 1), b, sizeof b));
             double share = total ? 100.0 * v / total : 0.0;
-            fprintf(o, "<td class=n>%s%.1f%%</td><td class=bar><span%s style=\"width:%.1f%%\">"
-                       "</span></td>", v && share < 0.05 ? "&lt;" : "", v && share < 0.05 ? 0.1 : share,
+            fprintf(o,
+                    "<td class=n>%s%.1f%%</td><td class=bar><span%s style=\"width:%.1f%%\">"
+                    "</span></td>",
+                    v && share < 0.05 ? "&lt;" : "", v && share < 0.05 ? 0.1 : share,
                     x->kind == REPORT_AUDIT ? " class=a" : "", max ? 100.0 * v / max : 0.0);
         }
         fprintf(o, "</tr>\n");
     }
     fprintf(o, "</tbody></table>\n");
     if (t->top && t->c->n > n)
-        fprintf(o, "<p class=note>&hellip; and %zu more (<code>--top</code>).</p>\n",
-                t->c->n - n);
+        fprintf(o, "<p class=note>&hellip; and %zu more (<code>--top</code>).</p>\n", t->c->n - n);
     fprintf(o, "</section>\n");
     free(idx);
 }
@@ -180,18 +181,22 @@ static void html_chart(const struct out *x, int kind, enum report_unit unit, con
     const double W = 1000, H = 250, L = 58, R = 12, T = 12, B = 28;
     double pw = W - L - R, ph = H - T - B, bw = pw / (double)n;
     char a[32];
-    fprintf(o, "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %.0f %.0f\" width=\"100%%\" "
-               "style=\"max-width:%.0fpx\" role=\"img\" aria-label=\"", W, H, W);
+    fprintf(o,
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %.0f %.0f\" width=\"100%%\" "
+            "style=\"max-width:%.0fpx\" role=\"img\" aria-label=\"",
+            W, H, W);
     html_esc(o, title);
     fprintf(o, "\">\n");
     for (unsigned long g = 0; g <= top; g += step) {
         double y = T + ph - ph * (double)g / (double)top;
-        fprintf(o, "<line x1=\"%.0f\" y1=\"%.1f\" x2=\"%.0f\" y2=\"%.1f\" stroke=\"%s\"/>"
-                   "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">%s</text>\n",
-                L, y, W - R, y, g ? "#e6e9ed" : "#8c959f", L - 6, y + 4, report_out_commas(g, a, sizeof a));
+        fprintf(o,
+                "<line x1=\"%.0f\" y1=\"%.1f\" x2=\"%.0f\" y2=\"%.1f\" stroke=\"%s\"/>"
+                "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">%s</text>\n",
+                L, y, W - R, y, g ? "#e6e9ed" : "#8c959f", L - 6, y + 4,
+                report_out_commas(g, a, sizeof a));
     }
     double gap = bw > 6 ? 1.5 : bw > 3 ? 0.5 : 0;
-    double w = bw - gap > 48 ? 48 : bw - gap;       /* a few buckets: no giant bars */
+    double w = bw - gap > 48 ? 48 : bw - gap; /* a few buckets: no giant bars */
     for (size_t i = 0; i < n; i++) {
         unsigned long p = v[i].n[kind][0], t = v[i].n[kind][1];
         if (p + t == 0)
@@ -201,10 +206,12 @@ static void html_chart(const struct out *x, int kind, enum report_unit unit, con
         fprintf(o, "<g><title>%s: %lu rejection%s (%lu permanent, %lu temporary)</title>",
                 v[i].label, p + t, p + t == 1 ? "" : "s", p, t);
         if (p)
-            fprintf(o, "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"#b3261e\"/>",
+            fprintf(o,
+                    "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"#b3261e\"/>",
                     x0, T + ph - hp, w, hp);
         if (t)
-            fprintf(o, "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"#e8a33d\"/>",
+            fprintf(o,
+                    "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"#e8a33d\"/>",
                     x0, T + ph - hp - ht, w, ht);
         fprintf(o, "</g>\n");
     }
@@ -226,15 +233,21 @@ static void html_chart(const struct out *x, int kind, enum report_unit unit, con
             snprintf(lab, sizeof lab, "%.5s %.5s", v[i].label + 5, v[i].label + 11);
         else
             snprintf(lab, sizeof lab, "%s", v[i].label);
-        fprintf(o, "<line x1=\"%.1f\" y1=\"%.0f\" x2=\"%.1f\" y2=\"%.0f\" stroke=\"#8c959f\"/>"
-                   "<text x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\">%s</text>\n",
+        fprintf(o,
+                "<line x1=\"%.1f\" y1=\"%.0f\" x2=\"%.1f\" y2=\"%.0f\" stroke=\"#8c959f\"/>"
+                "<text x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\">%s</text>\n",
                 cx, T + ph, cx, T + ph + 5, cx, T + ph + 19, lab);
     }
-    fprintf(o, "</svg>\n<p class=legend><i style=\"background:#b3261e\"></i>permanent (5xx)"
-               "<i style=\"background:#e8a33d\"></i>temporary (4xx)&nbsp;&nbsp; one bar per %s; "
-               "highest %s: %s</p>\n</section>\n",
-            unit == REPORT_HOUR ? "hour" : unit == REPORT_DAY ? "day" : "month",
-            unit == REPORT_HOUR ? "hour" : unit == REPORT_DAY ? "day" : "month",
+    fprintf(o,
+            "</svg>\n<p class=legend><i style=\"background:#b3261e\"></i>permanent (5xx)"
+            "<i style=\"background:#e8a33d\"></i>temporary (4xx)&nbsp;&nbsp; one bar per %s; "
+            "highest %s: %s</p>\n</section>\n",
+            unit == REPORT_HOUR  ? "hour"
+            : unit == REPORT_DAY ? "day"
+                                 : "month",
+            unit == REPORT_HOUR  ? "hour"
+            : unit == REPORT_DAY ? "day"
+                                 : "month",
             report_out_commas(max, a, sizeof a));
     free(v);
 }
@@ -247,9 +260,13 @@ static void html_timeline_table(const struct out *x, enum report_unit unit, cons
     struct report_bucket *v = report_timeline(x->r, unit, &n);
     if (v == NULL)
         return;
-    fprintf(o, "<section><details%s><summary>%s (%zu)</summary>\n<table><thead><tr>"
-               "<th scope=col>%s</th>", open ? " open" : "", title, n,
-            unit == REPORT_HOUR ? "Hour" : unit == REPORT_DAY ? "Day" : "Month");
+    fprintf(o,
+            "<section><details%s><summary>%s (%zu)</summary>\n<table><thead><tr>"
+            "<th scope=col>%s</th>",
+            open ? " open" : "", title, n,
+            unit == REPORT_HOUR  ? "Hour"
+            : unit == REPORT_DAY ? "Day"
+                                 : "Month");
     if (x->both)
         fprintf(o, "<th class=n scope=col>Maillog</th><th class=n scope=col>Audit log</th>");
     else
@@ -266,8 +283,8 @@ static void html_timeline_table(const struct out *x, enum report_unit unit, cons
         else {
             const unsigned long *k = v[i].n[x->kind];
             fprintf(o, "<td class=n>%s</td><td class=n>%s</td><td class=n>%s</td>",
-                    report_out_commas(k[0] + k[1], a, sizeof a), report_out_commas(k[0], b, sizeof b),
-                    report_out_commas(k[1], c, sizeof c));
+                    report_out_commas(k[0] + k[1], a, sizeof a),
+                    report_out_commas(k[0], b, sizeof b), report_out_commas(k[1], c, sizeof c));
         }
         fprintf(o, "</tr>\n");
     }
@@ -306,8 +323,10 @@ void report_html_write(const struct out *x, const struct table *tables, size_t n
         html_ext(o, base_name(x->files[i]));
         fputs(i + 1 < x->nfiles ? ", " : "", o);
     }
-    fprintf(o, ")</title>\n<style>%s</style></head>\n<body>\n<header><h1>Rejection report</h1>\n"
-               "<p class=sub>", css);
+    fprintf(o,
+            ")</title>\n<style>%s</style></head>\n<body>\n<header><h1>Rejection report</h1>\n"
+            "<p class=sub>",
+            css);
     html_esc(o, period);
     fprintf(o, " (local time, ");
     html_esc(o, zone);
@@ -329,8 +348,10 @@ void report_html_write(const struct out *x, const struct table *tables, size_t n
     unsigned long tot = r->rejections[0] + r->rejections[1];
     unsigned long temp = r->temp[0] + r->temp[1];
     if (x->both) {
-        html_card(o, "perm", report_out_commas(r->rejections[0], a, sizeof a), "rejections in the maillog");
-        html_card(o, "", report_out_commas(r->rejections[1], a, sizeof a), "rejections in the audit log");
+        html_card(o, "perm", report_out_commas(r->rejections[0], a, sizeof a),
+                  "rejections in the maillog");
+        html_card(o, "", report_out_commas(r->rejections[1], a, sizeof a),
+                  "rejections in the audit log");
     } else {
         html_card(o, "", report_out_commas(tot, a, sizeof a), "rejections");
         html_card(o, "perm", report_out_commas(tot - temp, a, sizeof a), "permanent (5xx)");
@@ -338,7 +359,8 @@ void report_html_write(const struct out *x, const struct table *tables, size_t n
     }
     html_card(o, "", report_out_commas(r->by_client.n, a, sizeof a), "distinct clients");
     html_card(o, "", report_out_commas(r->lines, a, sizeof a), "lines read");
-    html_card(o, r->malformed ? "bad" : "", report_out_commas(r->malformed, a, sizeof a), "malformed lines");
+    html_card(o, r->malformed ? "bad" : "", report_out_commas(r->malformed, a, sizeof a),
+              "malformed lines");
     if (r->audit_mode) {
         snprintf(b, sizeof b, "%s", report_out_commas(r->audit_mode, a, sizeof a));
         html_card(o, "temp", b, "audit-mode decisions (not enforced)");
@@ -346,14 +368,17 @@ void report_html_write(const struct out *x, const struct table *tables, size_t n
     fprintf(o, "</section>\n");
 
     enum report_unit unit = report_pick_unit(r, 24 * 14);
-    const char *per = unit == REPORT_HOUR ? "per hour" : unit == REPORT_DAY ? "per day" : "per month";
+    const char *per = unit == REPORT_HOUR  ? "per hour"
+                      : unit == REPORT_DAY ? "per day"
+                                           : "per month";
     char title[80];
     for (int k = 0; k < REPORT_KINDS; k++) {
         if (!(x->both || k == x->kind))
             continue;
-        snprintf(title, sizeof title, "%s%s", x->both ? (k == 0 ? "Maillog: rejections "
-                                                                 : "Audit log: rejections ")
-                                                      : "Rejections ", per);
+        snprintf(title, sizeof title, "%s%s",
+                 x->both ? (k == 0 ? "Maillog: rejections " : "Audit log: rejections ")
+                         : "Rejections ",
+                 per);
         html_chart(x, k, unit, title);
     }
     /* narrow tables side by side, wide ones across */
@@ -361,7 +386,7 @@ void report_html_write(const struct out *x, const struct table *tables, size_t n
     for (size_t i = 0; i < nt; i++) {
         if (tables[i].c->n == 0 && tables[i].empty == NULL)
             continue;
-        int wide = tables[i].wide || tables[i].c->n == 0;   /* a note goes across */
+        int wide = tables[i].wide || tables[i].c->n == 0; /* a note goes across */
         if (!wide && !in_grid)
             fprintf(o, "<div class=grid>\n");
         else if (wide && in_grid)
@@ -410,9 +435,11 @@ void report_html_write(const struct out *x, const struct table *tables, size_t n
         fprintf(o, "<p class=note>%s rejections outside the period were left out.</p>\n",
                 report_out_commas(r->out_of_range, a, sizeof a));
     if (r->nsamples) {
-        fprintf(o, "<p class=note>Lines that could not be read (first %zu of %s):</p>\n<table>"
-                   "<thead><tr><th scope=col>Where</th><th scope=col>Line</th></tr></thead>"
-                   "<tbody>\n", r->nsamples, report_out_commas(r->malformed, a, sizeof a));
+        fprintf(o,
+                "<p class=note>Lines that could not be read (first %zu of %s):</p>\n<table>"
+                "<thead><tr><th scope=col>Where</th><th scope=col>Line</th></tr></thead>"
+                "<tbody>\n",
+                r->nsamples, report_out_commas(r->malformed, a, sizeof a));
         for (size_t i = 0; i < r->nsamples; i++) {
             fprintf(o, "<tr><td><code>");
             html_ext(o, base_name(r->samples[i].file));
@@ -427,8 +454,9 @@ void report_html_write(const struct out *x, const struct table *tables, size_t n
                    "rejections from two sides (the MTA's log, and the milter's decisions and "
                    "observations with rule names), so they are shown side by side, not added "
                    "up.</p>\n");
-    fprintf(o, "</section>\n<footer>Generated %s by <b>reword report</b> (milter-reword). Codes: "
-               "RFC 5321 basic codes, RFC 3463 enhanced status codes and their IANA registry "
-               "meanings. Hover a bar for its numbers.</footer>\n</body></html>\n",
+    fprintf(o,
+            "</section>\n<footer>Generated %s by <b>reword report</b> (milter-reword). Codes: "
+            "RFC 5321 basic codes, RFC 3463 enhanced status codes and their IANA registry "
+            "meanings. Hover a bar for its numbers.</footer>\n</body></html>\n",
             (report_out_time(time(NULL), "%Y-%m-%d %H:%M", b, sizeof b), b));
 }

@@ -63,7 +63,7 @@ static void json_table(const struct out *x, const struct table *t)
         fprintf(o, "%s\n {\"key\":", i ? "," : "");
         json_str(o, e->key);
         fputc(',', o);
-        json_counts(o, (const unsigned long (*)[2])e->n);
+        json_counts(o, (const unsigned long(*)[2])e->n);
         if (e->label) {
             fprintf(o, ",\"name\":");
             json_str(o, e->label);
@@ -88,7 +88,7 @@ static void json_timeline(const struct out *x, enum report_unit unit, const char
         const struct counter_entry **idx = report_counter_sorted(&x->r->by_hour, 1);
         for (size_t i = 0; idx && i < x->r->by_hour.n; i++) {
             fprintf(x->o, "%s\n {\"key\":\"%s:00\",", i ? "," : "", idx[i]->key);
-            json_counts(x->o, (const unsigned long (*)[2])idx[i]->n);
+            json_counts(x->o, (const unsigned long(*)[2])idx[i]->n);
             fputc('}', x->o);
         }
         free(idx);
@@ -99,7 +99,7 @@ static void json_timeline(const struct out *x, enum report_unit unit, const char
     struct report_bucket *v = report_timeline(x->r, unit, &n);
     for (size_t i = 0; v && i < n; i++) {
         fprintf(x->o, "%s\n {\"key\":\"%s\",", i ? "," : "", v[i].label);
-        json_counts(x->o, (const unsigned long (*)[2])v[i].n);
+        json_counts(x->o, (const unsigned long(*)[2])v[i].n);
         fputc('}', x->o);
     }
     fputc(']', x->o);
@@ -115,9 +115,10 @@ void report_json_write(const struct out *x, const struct table *tables, size_t n
         const struct report_input *in = &r->inputs[i];
         fprintf(o, "%s\n {\"name\":", i ? "," : "");
         json_ext(o, in->name);
-        fprintf(o, ",\"format\":\"%s\",\"lines\":%lu,\"bytes\":%llu,\"rejections\":%lu,"
-                   "\"malformed\":%lu,\"first\":", report_out_input_format(in), in->lines, in->bytes,
-                in->rejections, in->malformed);
+        fprintf(o,
+                ",\"format\":\"%s\",\"lines\":%lu,\"bytes\":%llu,\"rejections\":%lu,"
+                "\"malformed\":%lu,\"first\":",
+                report_out_input_format(in), in->lines, in->bytes, in->rejections, in->malformed);
         json_time(o, in->first);
         fprintf(o, ",\"last\":");
         json_time(o, in->last);
@@ -145,9 +146,10 @@ void report_json_write(const struct out *x, const struct table *tables, size_t n
     json_time(o, r->first);
     fprintf(o, ",\"last\":");
     json_time(o, r->last);
-    fprintf(o, ",\n\"lines\":%lu,\"bytes\":%llu,\"malformed\":%lu,\"out_of_range\":%lu,"
-               "\"rejections\":%lu,\"permanent\":%lu,\"temporary\":%lu,"
-               "\"maillog_rejections\":%lu,\"audit_rejections\":%lu,\"audit_mode_decisions\":%lu",
+    fprintf(o,
+            ",\n\"lines\":%lu,\"bytes\":%llu,\"malformed\":%lu,\"out_of_range\":%lu,"
+            "\"rejections\":%lu,\"permanent\":%lu,\"temporary\":%lu,"
+            "\"maillog_rejections\":%lu,\"audit_rejections\":%lu,\"audit_mode_decisions\":%lu",
             r->lines, r->bytes, r->malformed, r->out_of_range, r->rejections[0] + r->rejections[1],
             r->rejections[0] + r->rejections[1] - r->temp[0] - r->temp[1], r->temp[0] + r->temp[1],
             r->rejections[0], r->rejections[1], r->audit_mode);

@@ -26,10 +26,8 @@ const char *report_out_meaning(enum meaning m, const char *key)
         const struct tax_group *g = tax_subject_find(s);
         return g ? g->summary : "(not in the registry)";
     }
-    case M_SOURCE:
-        return report_source_meaning(key);
-    default:
-        return "";
+    case M_SOURCE: return report_source_meaning(key);
+    default: return "";
     }
 }
 

@@ -16,22 +16,22 @@
 enum meaning { M_NONE, M_CLASS, M_ENHANCED, M_SOURCE };
 
 struct table {
-    const char *id;             /* JSON name */
+    const char *id; /* JSON name */
     const char *title, *key_name;
     const struct counter *c;
     enum meaning meaning;
-    int top;                    /* cut to --top */
-    int split;                  /* show the 5xx / 4xx columns */
-    int wide;                   /* HTML: full width (long keys or a meaning column) */
-    const char *empty;          /* shown when the table is empty; NULL: table left out */
+    int top;           /* cut to --top */
+    int split;         /* show the 5xx / 4xx columns */
+    int wide;          /* HTML: full width (long keys or a meaning column) */
+    const char *empty; /* shown when the table is empty; NULL: table left out */
 };
 
 struct out {
     FILE *o;
     const struct report *r;
     size_t top;
-    int both;                   /* maillog and audit log rejections: two columns */
-    int kind;                   /* the one kind when !both */
+    int both; /* maillog and audit log rejections: two columns */
+    int kind; /* the one kind when !both */
     char **files;
     int nfiles;
     const char *config;

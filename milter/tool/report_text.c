@@ -124,13 +124,15 @@ static void text_table(const struct out *x, const struct table *t)
             fputs("  ", o);
         }
         if (x->both)
-            fprintf(o, "%10s  %10s", report_out_commas(report_counter_entry_sum(e, 0, -1), a, sizeof a),
+            fprintf(o, "%10s  %10s",
+                    report_out_commas(report_counter_entry_sum(e, 0, -1), a, sizeof a),
                     report_out_commas(report_counter_entry_sum(e, 1, -1), b, sizeof b));
         else {
             unsigned long v = report_counter_entry_sum(e, x->kind, -1);
             fprintf(o, "%10s", report_out_commas(v, a, sizeof a));
             if (t->split)
-                fprintf(o, "  %9s  %9s", report_out_commas(report_counter_entry_sum(e, x->kind, 0), a, sizeof a),
+                fprintf(o, "  %9s  %9s",
+                        report_out_commas(report_counter_entry_sum(e, x->kind, 0), a, sizeof a),
                         report_out_commas(report_counter_entry_sum(e, x->kind, 1), b, sizeof b));
             text_share(o, v, total);
             fputs("  ", o);
@@ -163,7 +165,10 @@ static void text_timeline(const struct out *x, enum report_unit unit, const char
             max = s;
     }
     char a[32], b[32], c[32];
-    fprintf(x->o, "\n%s\n  %-16s", title, unit == REPORT_HOUR ? "Hour" : unit == REPORT_DAY ? "Day" : "Month");
+    fprintf(x->o, "\n%s\n  %-16s", title,
+            unit == REPORT_HOUR  ? "Hour"
+            : unit == REPORT_DAY ? "Day"
+                                 : "Month");
     if (x->both)
         fprintf(x->o, "  %10s  %10s\n", "Maillog", "Audit log");
     else
@@ -171,7 +176,8 @@ static void text_timeline(const struct out *x, enum report_unit unit, const char
     for (size_t i = 0; i < n; i++) {
         fprintf(x->o, "  %-16s", v[i].label);
         if (x->both) {
-            fprintf(x->o, "  %10s  %10s  ", report_out_commas(v[i].n[0][0] + v[i].n[0][1], a, sizeof a),
+            fprintf(x->o, "  %10s  %10s  ",
+                    report_out_commas(v[i].n[0][0] + v[i].n[0][1], a, sizeof a),
                     report_out_commas(v[i].n[1][0] + v[i].n[1][1], b, sizeof b));
             text_bar(x->o, v[i].n[0][0] + v[i].n[0][1] + v[i].n[1][0] + v[i].n[1][1], max, 30, 0);
         } else {
@@ -200,8 +206,10 @@ void report_text_write(const struct out *x, const struct table *tables, size_t n
             x->nfiles == 1 ? "" : "s", report_out_commas(r->lines, a, sizeof a),
             report_out_commas(r->malformed, b, sizeof b));
     if (x->both)
-        fprintf(o, "  Rejections  %s in the maillog, %s in the audit log (the same events seen "
-                   "from two sides: not added up)\n", report_out_commas(r->rejections[0], a, sizeof a),
+        fprintf(o,
+                "  Rejections  %s in the maillog, %s in the audit log (the same events seen "
+                "from two sides: not added up)\n",
+                report_out_commas(r->rejections[0], a, sizeof a),
                 report_out_commas(r->rejections[1], b, sizeof b));
     else
         fprintf(o, "  Rejections  %s: %s permanent (5xx), %s temporary (4xx)\n",
@@ -234,7 +242,8 @@ void report_text_write(const struct out *x, const struct table *tables, size_t n
         report_sanitize(name, sizeof name, in->name, strlen(in->name));
         fprintf(o, "  %s: %s, %s lines, %s rejections, %s malformed, %s .. %s%s%s\n", name,
                 report_out_input_format(in), report_out_commas(in->lines, a, sizeof a),
-                report_out_commas(in->rejections, b, sizeof b), report_out_commas(in->malformed, c, sizeof c), f0, f1,
+                report_out_commas(in->rejections, b, sizeof b),
+                report_out_commas(in->malformed, c, sizeof c), f0, f1,
                 in->failed ? "; ERROR: " : "", in->failed ? in->error : "");
     }
     for (size_t i = 0; i < r->nsamples; i++)

@@ -15,18 +15,22 @@
 static void usage(FILE *f)
 {
     fprintf(f,
-        "usage: reword COMMAND [ARGS]\n"
-        "\n"
-        "  taxonomy [--json]                      list every reply code milter-reword knows\n"
-        "  explain [-c FILE] [--stage S] [--source NAME] [--json] REPLY... | -\n"
-        "                                         tell what SMTP replies mean (\"-\": one per line on stdin)\n"
-        "  check [-c FILE] [--strict] [-v]        check a rule file against the code taxonomy\n"
-        "  report [--since T] [--until T] [--top N] [--format text|json|html] [-o FILE] [-c FILE] FILE...\n"
-        "                                         rejection report over maillogs and audit logs (.gz too)\n"
-        "  postfix-footers [-c FILE] [-o OUT]     write a pcre table for Postfix's smtpd_reject_footer_maps\n"
-        "  version                                print the version\n"
-        "\n"
-        "See reword(1).\n");
+            "usage: reword COMMAND [ARGS]\n"
+            "\n"
+            "  taxonomy [--json]                      list every reply code milter-reword knows\n"
+            "  explain [-c FILE] [--stage S] [--source NAME] [--json] REPLY... | -\n"
+            "                                         tell what SMTP replies mean (\"-\": one per "
+            "line on stdin)\n"
+            "  check [-c FILE] [--strict] [-v]        check a rule file against the code taxonomy\n"
+            "  report [--since T] [--until T] [--top N] [--format text|json|html] [-o FILE] [-c "
+            "FILE] FILE...\n"
+            "                                         rejection report over maillogs and audit "
+            "logs (.gz too)\n"
+            "  postfix-footers [-c FILE] [-o OUT]     write a pcre table for Postfix's "
+            "smtpd_reject_footer_maps\n"
+            "  version                                print the version\n"
+            "\n"
+            "See reword(1).\n");
 }
 
 int main(int argc, char **argv)

@@ -141,7 +141,7 @@ int audit_log_write(struct audit_log *log, const char *line, int *report, unsign
     *lost = 0;
     pthread_mutex_lock(&log->lock);
     if (log->fd < 0)
-        log->fd = open_append(log->path);      /* retry a failed open lazily */
+        log->fd = open_append(log->path); /* retry a failed open lazily */
     if (log->fd >= 0) {
         ssize_t n = write(log->fd, line, len);
         ok = n == (ssize_t)len;

@@ -289,10 +289,10 @@ static int wellformed_original(const struct reply *orig, struct reply *out)
     out->code = orig->code;
     if (orig->has_enhanced)
         set_enhanced(out, orig->eclass, orig->esubject, orig->edetail);
-    if (out->code == 0 && orig->has_enhanced)      /* "5.1.1 text" without basic code */
+    if (out->code == 0 && orig->has_enhanced) /* "5.1.1 text" without basic code */
         out->code = default_code(orig->eclass);
     fix_codes(out);
-    struct lines l = { 0 };
+    struct lines l = {0};
     copy_lines(&l, orig);
     if (lines_into_reply(&l, out) < 0)
         return -1;
@@ -326,8 +326,8 @@ static int pmatch(const struct pattern *p, const char *subject)
 struct text_filter {
     const char *text;
     struct prefilter_sig sig;
-    uint64_t local[64], *cand;          /* cand: local, or malloc'd for many rules */
-    int scanned;                        /* -1: no memory, every gated rule is tried */
+    uint64_t local[64], *cand; /* cand: local, or malloc'd for many rules */
+    int scanned;               /* -1: no memory, every gated rule is tried */
 };
 
 static void text_filter_init(struct text_filter *tf, const char *text)
@@ -349,8 +349,8 @@ static const uint64_t *gate_candidates(const struct config *c, struct text_filte
 {
     if (tf->scanned == 0) {
         size_t w = prefilter_gate_words(c->text_gate);
-        tf->cand = w <= sizeof tf->local / sizeof tf->local[0] ? tf->local
-                                                               : malloc(w * sizeof *tf->cand);
+        tf->cand =
+            w <= sizeof tf->local / sizeof tf->local[0] ? tf->local : malloc(w * sizeof *tf->cand);
         tf->scanned = tf->cand ? 1 : -1;
         if (tf->cand)
             prefilter_gate_scan(c->text_gate, tf->text, strlen(tf->text), tf->cand);
@@ -368,7 +368,7 @@ static inline int may_match(const struct config *c, size_t i, struct text_filter
     if (c->text_sigs != NULL && !prefilter_may_match(&c->text_sigs[i], &tf->sig))
         return 0;
     if (c->text_gated == NULL || !prefilter_bit(c->text_gated, i))
-        return 1;                       /* not gated */
+        return 1; /* not gated */
     const uint64_t *cand = gate_candidates(c, tf);
     return cand == NULL || prefilter_bit(cand, i);
 }
@@ -477,7 +477,7 @@ int engine_note_header(const struct config *c, const char *name, const char *val
 {
     if (c == NULL || name == NULL || bits == NULL)
         return 0;
-    int failed = 0;                 /* one failing pattern must not hide the others */
+    int failed = 0; /* one failing pattern must not hide the others */
     for (size_t r = 0; r < c->nrules; r++) {
         const struct rule_match *m = &c->rules[r].when;
         for (size_t i = 0; i < m->nheaders; i++) {
@@ -508,8 +508,7 @@ static const struct session_facts *facts_of(const struct event *ev)
  * when none does, -1 on a matching error.
  */
 static int infer_enhanced(const struct config *c, size_t from, const struct event *probe,
-                          const char *ptext, struct text_filter *ptf,
-                          int *cls, int *subj, int *det)
+                          const char *ptext, struct text_filter *ptf, int *cls, int *subj, int *det)
 {
     for (size_t i = from; i < c->nrules; i++) {
         const struct rule *r = &c->rules[i];
@@ -557,15 +556,15 @@ static int infer_enhanced(const struct config *c, size_t from, const struct even
  *     at most 32 lines.
  */
 static int build_rule_reply(const struct config *c, size_t ri, const struct event *ev,
-                            const char *otext, struct text_filter *otf,
-                            enum action act, struct reply *out)
+                            const char *otext, struct text_filter *otf, enum action act,
+                            struct reply *out)
 {
     const struct rule *r = &c->rules[ri];
     const struct reply *orig = ev->orig;
     const struct session_facts *f = facts_of(ev);
     int rcls = 0, rsubj = 0, rdet = 0;
-    int rule_enh = r->reply.enhanced != NULL
-                   && parse_enh(r->reply.enhanced, &rcls, &rsubj, &rdet) == 0;
+    int rule_enh =
+        r->reply.enhanced != NULL && parse_enh(r->reply.enhanced, &rcls, &rsubj, &rdet) == 0;
 
     /* 1. class */
     int cls;
@@ -573,7 +572,7 @@ static int build_rule_reply(const struct config *c, size_t ri, const struct even
     if (act == ACTION_REJECT || act == ACTION_TEMPFAIL) {
         cls = act == ACTION_REJECT ? 5 : 4;
         if (rule_code && reply_code_class(rule_code) != cls)
-            rule_code = 0;                                  /* forced to the action */
+            rule_code = 0; /* forced to the action */
     } else if (rule_code)
         cls = reply_code_class(rule_code);
     else if (orig && orig->code)
@@ -611,7 +610,7 @@ static int build_rule_reply(const struct config *c, size_t ri, const struct even
         } else {
             struct reply probe;
             char empty[1] = "";
-            char *probe_lines[1] = { empty };
+            char *probe_lines[1] = {empty};
             reply_init(&probe);
             probe.code = code;
             probe.nlines = 1;
@@ -625,21 +624,29 @@ static int build_rule_reply(const struct config *c, size_t ri, const struct even
         if (got)
             set_enhanced(out, cls, es, ed);
     }
-    fix_codes(out);            /* class forcing; X.0.0 when still none */
+    fix_codes(out); /* class forcing; X.0.0 when still none */
 
     /* 4. text */
-    struct lines l = { 0 };
-    char *expl = explain_reply(out);          /* uses only the codes of out */
+    struct lines l = {0};
+    char *expl = explain_reply(out); /* uses only the codes of out */
     if (expl == NULL)
         return -1;
     char codebuf[8];
     snprintf(codebuf, sizeof codebuf, "%d", out->code);
     struct template_vars v = {
-        .rcpt = f->rcpt, .sender = f->sender, .helo = f->helo,
-        .client_addr = f->client_addr, .client_name = f->client_name,
-        .code = codebuf, .enhanced = out->has_enhanced ? out->enhanced : NULL,
-        .text = otext, .explanation = expl, .queue_id = f->queue_id, .rule = r->name,
-        .macro = f->macro, .macro_ctx = f->macro_ctx,
+        .rcpt = f->rcpt,
+        .sender = f->sender,
+        .helo = f->helo,
+        .client_addr = f->client_addr,
+        .client_name = f->client_name,
+        .code = codebuf,
+        .enhanced = out->has_enhanced ? out->enhanced : NULL,
+        .text = otext,
+        .explanation = expl,
+        .queue_id = f->queue_id,
+        .rule = r->name,
+        .macro = f->macro,
+        .macro_ctx = f->macro_ctx,
     };
     if (r->reply.lines && r->reply.nlines > 0) {
         for (size_t i = 0; i < r->reply.nlines; i++)
@@ -702,7 +709,7 @@ static int eval(const struct config *c, const struct event *ev, struct decision 
     engine_decision_free(d);
     if (ev == NULL)
         return -1;
-    char *otext = NULL;             /* the original's text, joined once */
+    char *otext = NULL; /* the original's text, joined once */
     if (ev->orig && (otext = join_lines(ev->orig, " ")) == NULL)
         return -1;
     /* The unindexed scan runs every pattern: what the indexed and
@@ -741,14 +748,13 @@ static int eval(const struct config *c, const struct event *ev, struct decision 
             d->has_reply = 1;
             break;
         case ACTION_LOG:
-            if (ev->orig) {             /* changes nothing: the original, well-formed */
+            if (ev->orig) { /* changes nothing: the original, well-formed */
                 if (wellformed_original(ev->orig, &d->reply) < 0)
                     goto fail;
                 d->has_reply = 1;
             }
             break;
-        default:                        /* accept, discard: no reply */
-            break;
+        default: /* accept, discard: no reply */ break;
         }
         rc = 1;
     }
@@ -786,15 +792,19 @@ int engine_default_reply(enum action a, const char *enhanced, struct reply *out)
     if (enhanced && parse_enh(enhanced, &ec, &es, &ed) == 0) {
         code = code_from_registry(cls, es, ed);
     } else if (a == ACTION_REJECT) {
-        es = 7; ed = 1; code = 550;
+        es = 7;
+        ed = 1;
+        code = 550;
     } else {
-        es = 3; ed = 0; code = 451;
+        es = 3;
+        ed = 0;
+        code = 451;
     }
     reply_free(out);
     reply_init(out);
     out->code = code;
     set_enhanced(out, cls, es, ed);
-    struct lines l = { 0 };
+    struct lines l = {0};
     add_explanation(&l, out);
     if (lines_into_reply(&l, out) < 0 || sanitize_reply(out) < 0) {
         reply_free(out);

@@ -54,9 +54,9 @@ static void put_text_pattern(struct strbuf *sb, const char *re)
         if (*p == '[') {
             in_class = 1;
             sb_putc(sb, *p);
-            if (p[1] == '^')            /* negated class, not an anchor */
+            if (p[1] == '^') /* negated class, not an anchor */
                 sb_putc(sb, *++p);
-            if (p[1] == ']')            /* "]" first in a class is literal */
+            if (p[1] == ']') /* "]" first in a class is literal */
                 sb_putc(sb, *++p);
             continue;
         }
@@ -128,23 +128,22 @@ static char *explanation_for(const char *enhanced, int code)
     struct reply r;
     reply_init(&r);
     char text[32];
-    snprintf(text, sizeof text, "%d %s", code ? code : (enhanced ? enhanced[0] - '0' : 5) * 100 + 50,
-             enhanced ? enhanced : "");
+    snprintf(text, sizeof text, "%d %s",
+             code ? code : (enhanced ? enhanced[0] - '0' : 5) * 100 + 50, enhanced ? enhanced : "");
     char *e = reply_parse(text, &r, NULL) == 0 ? explain_reply(&r) : NULL;
     reply_free(&r);
     return e;
 }
 
 /* Translates one template source into footer text; -1 + why if impossible. */
-static int translate(struct strbuf *sb, const char *src, const struct rule *r,
-                     const char **why)
+static int translate(struct strbuf *sb, const char *src, const struct rule *r, const char **why)
 {
     char ebuf[40];
     const char *enh = rule_enhanced(r, ebuf, sizeof ebuf);
     int code = r->reply.code ? r->reply.code : r->when.code;
     for (const char *p = src; *p; p++) {
         if (*p == '$') {
-            sb_puts(sb, "$$$$");    /* pcre result, then footer expansion: each halves */
+            sb_puts(sb, "$$$$"); /* pcre result, then footer expansion: each halves */
             continue;
         }
         if (*p != '%') {
@@ -170,7 +169,7 @@ static int translate(struct strbuf *sb, const char *src, const struct rule *r,
         snprintf(name, sizeof name, "%.*s", (int)(n < 63 ? n : 63), p + 2);
         p = end;
         if (strcmp(name, "rcpt") == 0)
-            sb_puts(sb, "$1");          /* capture 1 of the key, see make_key */
+            sb_puts(sb, "$1"); /* capture 1 of the key, see make_key */
         else if (strcmp(name, "sender") == 0)
             sb_puts(sb, "$$sender");
         else if (strcmp(name, "helo") == 0)
@@ -200,9 +199,11 @@ static int translate(struct strbuf *sb, const char *src, const struct rule *r,
         else if (strcmp(name, "code") == 0 && code)
             sb_printf(sb, "%d", code);
         else {
-            *why = strcmp(name, "code") == 0 || strcmp(name, "enhanced") == 0
-                ? "uses %{code}/%{enhanced} but does not fix that code, and Postfix cannot fill it"
-                : "uses a variable Postfix cannot fill in a footer (%{queue_id}, %{macro:...})";
+            *why =
+                strcmp(name, "code") == 0 || strcmp(name, "enhanced") == 0
+                    ? "uses %{code}/%{enhanced} but does not fix that code, and Postfix cannot "
+                      "fill it"
+                    : "uses a variable Postfix cannot fill in a footer (%{queue_id}, %{macro:...})";
             return -1;
         }
     }
@@ -296,7 +297,7 @@ void footer_check(const struct config *c, struct diag_list *dl)
             continue;
         }
         if (why == NULL || strncmp(why, "uses ", 5) != 0)
-            continue;               /* nothing to explain: simply not exported */
+            continue; /* nothing to explain: simply not exported */
         int mta_only = r->when.source && strcmp(r->when.source, "mta") == 0;
         diag_add_at(dl, r->file, r->line, "footer-variable", mta_only ? DIAG_ERROR : DIAG_WARNING,
                     "rule \"%s\" applies to Postfix's own replies but %s; %s", r->name, why,
@@ -325,9 +326,9 @@ static int catch_all_class(const struct rule *r)
 {
     const struct rule_match *m = &r->when;
     const struct rule_reply *rr = &r->reply;
-    if (m->code || !(m->code_class == 4 || m->code_class == 5) || m->has_enhanced
-        || m->enh_none || m->text || rr->nlines || rr->enhanced || rr->code || rr->url
-        || rr->footer == NULL || strcmp(template_source(rr->footer), "%{explanation}") != 0)
+    if (m->code || !(m->code_class == 4 || m->code_class == 5) || m->has_enhanced || m->enh_none
+        || m->text || rr->nlines || rr->enhanced || rr->code || rr->url || rr->footer == NULL
+        || strcmp(template_source(rr->footer), "%{explanation}") != 0)
         return 0;
     const char *why;
     return exportable(r, &why) ? m->code_class : 0;
@@ -336,8 +337,10 @@ static int catch_all_class(const struct rule *r)
 static int export_catch_all(const struct rule *r, int cls, FILE *out)
 {
     int n = 0;
-    fprintf(out, "# rule %s (%s:%d): the explanation of each registered code, then of each "
-            "basic code\n", r->name, r->file, r->line);
+    fprintf(out,
+            "# rule %s (%s:%d): the explanation of each registered code, then of each "
+            "basic code\n",
+            r->name, r->file, r->line);
     for (size_t i = 0; i < tax_enhanced_count(); i++) {
         const struct tax_enhanced *e = tax_enhanced_at(i);
         if (e->deprecated)
@@ -368,10 +371,11 @@ static int export_catch_all(const struct rule *r, int cls, FILE *out)
 int footer_export(const struct config *c, FILE *out)
 {
     int n = 0;
-    fprintf(out, "# Postfix smtpd_reject_footer_maps table generated by `reword postfix-footers`\n"
-                 "# from %s. Do not edit: change the rules and generate it again.\n"
-                 "# main.cf:  smtpd_reject_footer_maps = pcre:/etc/postfix/reword_footers.pcre\n"
-                 "# Keys are the complete reply text; the first match wins (rule order).\n",
+    fprintf(out,
+            "# Postfix smtpd_reject_footer_maps table generated by `reword postfix-footers`\n"
+            "# from %s. Do not edit: change the rules and generate it again.\n"
+            "# main.cf:  smtpd_reject_footer_maps = pcre:/etc/postfix/reword_footers.pcre\n"
+            "# Keys are the complete reply text; the first match wins (rule order).\n",
             c->path ? c->path : "(string)");
     for (size_t i = 0; i < c->nrules; i++) {
         const struct rule *r = &c->rules[i];
@@ -388,7 +392,8 @@ int footer_export(const struct config *c, FILE *out)
         if (footer_rule(r, &key, &value, &why) < 0) {
             if (why && strcmp(why, "source is not mta or any") != 0
                 && strcmp(why, "an own decision, not an explanation") != 0)
-                fprintf(out, "# rule %s (%s:%d) not exported: %s\n", r->name, r->file, r->line, why);
+                fprintf(out, "# rule %s (%s:%d) not exported: %s\n", r->name, r->file, r->line,
+                        why);
             continue;
         }
         char d = pick_delimiter(key);

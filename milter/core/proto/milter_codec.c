@@ -27,18 +27,18 @@ static void put32(unsigned char *p, uint32_t v)
     p[3] = (unsigned char)v;
 }
 
-enum mp_status mp_decode(const unsigned char *buf, size_t avail, size_t max,
-                         struct mp_packet *p, size_t *used)
+enum mp_status mp_decode(const unsigned char *buf, size_t avail, size_t max, struct mp_packet *p,
+                         size_t *used)
 {
     if (p == NULL || used == NULL || (buf == NULL && avail > 0))
         return MP_BAD;
     if (max > MP_MAX_DATA)
         max = MP_MAX_DATA;
-    if (avail < MP_HEADER_LEN - 1) {         /* the length field is incomplete */
+    if (avail < MP_HEADER_LEN - 1) { /* the length field is incomplete */
         *used = MP_HEADER_LEN;
         return MP_MORE;
     }
-    uint32_t len = get32(buf);              /* command byte + data */
+    uint32_t len = get32(buf); /* command byte + data */
     if (len == 0 || (size_t)len - 1 > max)
         return MP_BAD;
     size_t total = MP_HEADER_LEN - 1 + (size_t)len;
@@ -120,7 +120,7 @@ int mp_put_macros(struct strbuf *sb, unsigned char stage_cmd, const char *const 
 {
     if ((names == NULL || values == NULL) && n > 0)
         return -1;
-    size_t total = 1;                       /* the stage's command byte */
+    size_t total = 1; /* the stage's command byte */
     for (size_t i = 0; i < n; i++)
         if (names[i] && values[i]) {
             add_len(&total, names[i]);
@@ -146,30 +146,30 @@ int mp_put_connect(struct strbuf *sb, const char *host, char family, uint16_t po
     if (has_addr && addr == NULL)
         return -1;
     size_t total = 0;
-    add_len(&total, host);                  /* host\0 */
-    total += 1;                             /* family */
+    add_len(&total, host); /* host\0 */
+    total += 1;            /* family */
     if (has_addr) {
-        total += 2;                         /* port */
-        add_len(&total, addr);              /* addr\0 */
+        total += 2;            /* port */
+        add_len(&total, addr); /* addr\0 */
     }
     if (put_header(sb, MPC_CONNECT, total) < 0)
         return -1;
     sb_putn(sb, host, strlen(host) + 1);
     sb_putc(sb, family);
     if (has_addr) {
-        unsigned char pb[2] = { (unsigned char)(port >> 8), (unsigned char)port };
+        unsigned char pb[2] = {(unsigned char)(port >> 8), (unsigned char)port};
         sb_putn(sb, (const char *)pb, 2);
         sb_putn(sb, addr, strlen(addr) + 1);
     }
     return sb->oom ? -1 : 0;
 }
 
-int mp_put_indexed_header(struct strbuf *sb, unsigned char cmd, uint32_t index,
-                          const char *name, const char *value)
+int mp_put_indexed_header(struct strbuf *sb, unsigned char cmd, uint32_t index, const char *name,
+                          const char *value)
 {
     if (name == NULL || value == NULL)
         return -1;
-    size_t total = 4;                       /* index */
+    size_t total = 4; /* index */
     add_len(&total, name);
     add_len(&total, value);
     if (put_header(sb, cmd, total) < 0)
@@ -244,7 +244,7 @@ int mp_parse_strings(const struct mp_packet *p, const char **v, size_t max, size
         if (*n >= max)
             return -1;
         const char *s = take_string(p->data, p->len, &off);
-        if (s == NULL)                      /* cannot happen: data ends in NUL */
+        if (s == NULL) /* cannot happen: data ends in NUL */
             return -1;
         v[(*n)++] = s;
     }
@@ -299,21 +299,45 @@ int mp_parse_connect(const struct mp_packet *p, struct mp_connect *c)
 
 const char *mp_cmd_name(unsigned char cmd)
 {
-    static const struct { unsigned char c; const char *name; } names[] = {
-        { MPC_ABORT, "abort" }, { MPC_BODY, "body" }, { MPC_CONNECT, "connect" },
-        { MPC_MACRO, "macro" }, { MPC_BODYEOB, "eom" }, { MPC_HELO, "helo" },
-        { MPC_QUIT_NC, "quit-nc" }, { MPC_HEADER, "header" }, { MPC_MAIL, "mail" },
-        { MPC_EOH, "eoh" }, { MPC_OPTNEG, "optneg" }, { MPC_QUIT, "quit" },
-        { MPC_RCPT, "rcpt" }, { MPC_DATA, "data" }, { MPC_UNKNOWN, "unknown" },
-        { MPR_ADDRCPT, "addrcpt" }, { MPR_DELRCPT, "delrcpt" },
-        { MPR_ADDRCPT_PAR, "addrcpt-par" }, { MPR_SHUTDOWN, "shutdown" },
-        { MPR_ACCEPT, "accept" }, { MPR_REPLBODY, "replbody" }, { MPR_CONTINUE, "continue" },
-        { MPR_DISCARD, "discard" }, { MPR_CHGFROM, "chgfrom" }, { MPR_CONN_FAIL, "conn-fail" },
-        { MPR_ADDHEADER, "addheader" }, { MPR_INSHEADER, "insheader" },
-        { MPR_SETSYMLIST, "setsymlist" }, { MPR_CHGHEADER, "chgheader" },
-        { MPR_PROGRESS, "progress" }, { MPR_QUARANTINE, "quarantine" },
-        { MPR_REJECT, "reject" }, { MPR_SKIP, "skip" }, { MPR_TEMPFAIL, "tempfail" },
-        { MPR_REPLYCODE, "replycode" },
+    static const struct {
+        unsigned char c;
+        const char *name;
+    } names[] = {
+        {MPC_ABORT, "abort"},
+        {MPC_BODY, "body"},
+        {MPC_CONNECT, "connect"},
+        {MPC_MACRO, "macro"},
+        {MPC_BODYEOB, "eom"},
+        {MPC_HELO, "helo"},
+        {MPC_QUIT_NC, "quit-nc"},
+        {MPC_HEADER, "header"},
+        {MPC_MAIL, "mail"},
+        {MPC_EOH, "eoh"},
+        {MPC_OPTNEG, "optneg"},
+        {MPC_QUIT, "quit"},
+        {MPC_RCPT, "rcpt"},
+        {MPC_DATA, "data"},
+        {MPC_UNKNOWN, "unknown"},
+        {MPR_ADDRCPT, "addrcpt"},
+        {MPR_DELRCPT, "delrcpt"},
+        {MPR_ADDRCPT_PAR, "addrcpt-par"},
+        {MPR_SHUTDOWN, "shutdown"},
+        {MPR_ACCEPT, "accept"},
+        {MPR_REPLBODY, "replbody"},
+        {MPR_CONTINUE, "continue"},
+        {MPR_DISCARD, "discard"},
+        {MPR_CHGFROM, "chgfrom"},
+        {MPR_CONN_FAIL, "conn-fail"},
+        {MPR_ADDHEADER, "addheader"},
+        {MPR_INSHEADER, "insheader"},
+        {MPR_SETSYMLIST, "setsymlist"},
+        {MPR_CHGHEADER, "chgheader"},
+        {MPR_PROGRESS, "progress"},
+        {MPR_QUARANTINE, "quarantine"},
+        {MPR_REJECT, "reject"},
+        {MPR_SKIP, "skip"},
+        {MPR_TEMPFAIL, "tempfail"},
+        {MPR_REPLYCODE, "replycode"},
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (names[i].c == cmd)

@@ -101,11 +101,11 @@ static int code_at(const char *s, size_t n, size_t i)
 }
 
 struct enh_tok {
-    size_t start, len;   /* the code as written, without a leading '#' */
-    size_t next;         /* position after the code and an optional ; , : */
-    int ok;              /* class 2/4/5 (one digit), subject/detail 1-3 digits */
-    int leading_zero;    /* subject or detail written with a leading zero */
-    int cls, subj, det;  /* valid when ok */
+    size_t start, len;  /* the code as written, without a leading '#' */
+    size_t next;        /* position after the code and an optional ; , : */
+    int ok;             /* class 2/4/5 (one digit), subject/detail 1-3 digits */
+    int leading_zero;   /* subject or detail written with a leading zero */
+    int cls, subj, det; /* valid when ok */
 };
 
 static int is_enh_term(char c)
@@ -154,8 +154,8 @@ static int enh_scan(const char *s, size_t n, size_t i, struct enh_tok *t)
     t->start = start;
     t->len = p - start;
     t->next = (p < n && !is_space(s[p])) ? p + 1 : p;
-    t->ok = pl[0] == 1 && (s[start] == '2' || s[start] == '4' || s[start] == '5')
-            && pl[1] <= 3 && pl[2] <= 3;
+    t->ok = pl[0] == 1 && (s[start] == '2' || s[start] == '4' || s[start] == '5') && pl[1] <= 3
+            && pl[2] <= 3;
     t->leading_zero = (pl[1] > 1 && s[ps[1]] == '0') || (pl[2] > 1 && s[ps[2]] == '0');
     if (t->ok) {
         t->cls = s[start] - '0';
@@ -223,19 +223,20 @@ static int is_header_line(const char *s, size_t n)
     size_t i = 0;
     if (n == 0 || !((s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= 'a' && s[0] <= 'z')))
         return 0;
-    while (i < n && (s[i] == '-' || is_digit(s[i]) || (s[i] >= 'A' && s[i] <= 'Z')
-                     || (s[i] >= 'a' && s[i] <= 'z')))
+    while (i < n
+           && (s[i] == '-' || is_digit(s[i]) || (s[i] >= 'A' && s[i] <= 'Z')
+               || (s[i] >= 'a' && s[i] <= 'z')))
         i++;
     return i < n && s[i] == ':' && (i + 1 == n || is_blank(s[i + 1]));
 }
 
 struct scan_ctx {
-    const char *s;       /* whole input */
+    const char *s; /* whole input */
     size_t n;
-    size_t start;        /* position of the first line's code */
-    int wrapped;         /* text before the code */
-    int first_code;      /* 0 in the enhanced-only mode */
-    const char *enh;     /* first line's enhanced code (enhanced-only mode) */
+    size_t start;    /* position of the first line's code */
+    int wrapped;     /* text before the code */
+    int first_code;  /* 0 in the enhanced-only mode */
+    const char *enh; /* first line's enhanced code (enhanced-only mode) */
 };
 
 /* Does physical line l (len bytes, leading blanks at l[0..ind)) start a new reply line? */
@@ -303,9 +304,9 @@ static void collect_segments(const struct scan_ctx *c, struct strvec *out)
 
 /* Wrapper openers before the code whose closers may end the text. */
 struct openers {
-    int squote, dquote;  /* an odd number of ' or " */
-    int angle, paren;    /* more "<" than ">", more "(" than ")" */
-    int hash;            /* any "#" (Exchange's "#550 ... ##") */
+    int squote, dquote; /* an odd number of ' or " */
+    int angle, paren;   /* more "<" than ">", more "(" than ")" */
+    int hash;           /* any "#" (Exchange's "#550 ... ##") */
 };
 
 static void find_openers(const char *s, size_t n, struct openers *o)
@@ -349,7 +350,7 @@ static void trim_wrapper_tail(const struct scan_ctx *c, char *last)
     struct openers o;
     find_openers(c->s, c->start, &o);
     size_t len = strlen(last);
-    const size_t min = 3;   /* never cut into the code itself */
+    const size_t min = 3; /* never cut into the code itself */
     for (int changed = 1; changed;) {
         changed = 0;
         while (len > min && is_space(last[len - 1]))
@@ -390,8 +391,8 @@ static void trim_wrapper_tail(const struct scan_ctx *c, char *last)
 /* ---- steps 4 and 5: lines of the reply ---- */
 
 struct pline {
-    int code;            /* 0 in the enhanced-only mode */
-    char marker;         /* '-' or ' ' */
+    int code;    /* 0 in the enhanced-only mode */
+    char marker; /* '-' or ' ' */
     char *text;
 };
 
@@ -431,15 +432,15 @@ static void plist_push(struct plist *pl, int code, char marker, const char *s, s
         pl->oom = 1;
         return;
     }
-    pl->v[pl->n++] = (struct pline){ .code = code, .marker = marker, .text = t };
+    pl->v[pl->n++] = (struct pline){.code = code, .marker = marker, .text = t};
 }
 
 struct first_info {
-    int set;             /* the first line was read */
-    struct enh_tok tok;  /* its enhanced code (tok.ok) */
-    char enh[24];        /* as written */
-    int bad_token;       /* a dotted triple that is not usable */
-    char bad[24];        /* the start of that token, for the message */
+    int set;            /* the first line was read */
+    struct enh_tok tok; /* its enhanced code (tok.ok) */
+    char enh[24];       /* as written */
+    int bad_token;      /* a dotted triple that is not usable */
+    char bad[24];       /* the start of that token, for the message */
 };
 
 /*
@@ -585,7 +586,8 @@ static void check_lines(const struct plist *pl, struct diag_list *dl)
         if (pl->v[i].code != pl->v[0].code) {
             diag_add(dl, "inconsistent-lines", DIAG_ERROR,
                      "line %zu has basic code %d but line 1 has %d; every line of a reply "
-                     "must carry the same code", i + 1, pl->v[i].code, pl->v[0].code);
+                     "must carry the same code",
+                     i + 1, pl->v[i].code, pl->v[0].code);
             break;
         }
     for (size_t i = 0; i < pl->n; i++) {
@@ -593,14 +595,15 @@ static void check_lines(const struct plist *pl, struct diag_list *dl)
         if (last && pl->v[i].marker == '-') {
             diag_add(dl, "bad-continuation", DIAG_WARNING,
                      "the last line (line %zu) starts with \"%d-\", which announces more lines; "
-                     "the last line of a reply must use \"%d \"", i + 1, pl->v[i].code,
-                     pl->v[i].code);
+                     "the last line of a reply must use \"%d \"",
+                     i + 1, pl->v[i].code, pl->v[i].code);
             break;
         }
         if (!last && pl->v[i].marker != '-') {
             diag_add(dl, "bad-continuation", DIAG_WARNING,
                      "line %zu starts with \"%d \" but is not the last line; every line but "
-                     "the last must use \"%d-\"", i + 1, pl->v[i].code, pl->v[i].code);
+                     "the last must use \"%d-\"",
+                     i + 1, pl->v[i].code, pl->v[i].code);
             break;
         }
     }
@@ -611,11 +614,13 @@ static void report_first(const struct first_info *fi, int code, struct diag_list
     if (fi->bad_token)
         diag_add(dl, "bad-enhanced-code", DIAG_ERROR,
                  "\"%s\" after basic code %d is not a valid enhanced code (class 2, 4 or 5, "
-                 "then two numbers of 1 to 3 digits), so it was read as text", fi->bad, code);
+                 "then two numbers of 1 to 3 digits), so it was read as text",
+                 fi->bad, code);
     if (fi->tok.ok && fi->tok.leading_zero)
         diag_add(dl, "leading-zero", DIAG_ERROR,
                  "enhanced code %s has a number with a leading zero, which RFC 3463 forbids; "
-                 "write %d.%d.%d", fi->enh, fi->tok.cls, fi->tok.subj, fi->tok.det);
+                 "write %d.%d.%d",
+                 fi->enh, fi->tok.cls, fi->tok.subj, fi->tok.det);
     if (code == 0)
         diag_add(dl, "no-basic-code", DIAG_WARNING,
                  "no 3-digit basic reply code was found, only the enhanced code %s", fi->enh);
@@ -718,14 +723,14 @@ int reply_parse(const char *text, struct reply *r, struct diag_list *dl)
     reply_free(r);
     if (text == NULL)
         return unparseable(dl, "no reply text was given");
-    struct scan_ctx c = { .s = text, .n = strlen(text) };
+    struct scan_ctx c = {.s = text, .n = strlen(text)};
     char enh0[24] = "";
     if (locate_reply(&c, enh0) < 0)
         return unparseable(dl, "no SMTP reply code (a 3-digit code such as 550, or an enhanced "
                                "code such as 5.1.1) was found in the text");
-    struct strvec sl = { 0 };
-    struct plist pl = { 0 };
-    struct first_info fi = { 0 };
+    struct strvec sl = {0};
+    struct plist pl = {0};
+    struct first_info fi = {0};
     read_lines(&c, &sl, &fi, &pl);
     read_trailer_code(&fi, &pl, c.first_code);
     int rc = -1;
@@ -837,7 +842,7 @@ char *reply_format(const struct reply *r, const char *eol)
     sb_puts(&sb, "");
     for (size_t i = 0; i < n; i++) {
         const char *t = (have_lines && r->lines[i] != NULL) ? r->lines[i] : "";
-        const char *sep = "";          /* what goes before the next part */
+        const char *sep = ""; /* what goes before the next part */
         if (i > 0)
             sb_puts(&sb, eol);
         if (r->code != 0) {

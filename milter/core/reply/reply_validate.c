@@ -51,20 +51,22 @@ static void check_basic(const struct reply *r, struct diag_list *dl)
     if (r->code == 0)
         return;
     if (r->code < 100 || r->code > 999) {
-        diag_add(dl, "bad-basic-code", DIAG_ERROR,
-                 "basic code %d is not a 3-digit SMTP reply code", r->code);
+        diag_add(dl, "bad-basic-code", DIAG_ERROR, "basic code %d is not a 3-digit SMTP reply code",
+                 r->code);
         return;
     }
     if (!basic_well_formed(r->code)) {
         diag_add(dl, "bad-basic-code", DIAG_ERROR,
                  "basic code %d is not a valid SMTP reply code: its first digit must be 2 to 5 "
-                 "and its second 0 to 5 (RFC 5321 sec. 4.2)", r->code);
+                 "and its second 0 to 5 (RFC 5321 sec. 4.2)",
+                 r->code);
         return;
     }
     if (tax_basic_find(r->code) == NULL)
         diag_add(dl, "unknown-basic-code", DIAG_WARNING,
                  "basic code %d is well-formed but is not one of the reply codes defined by "
-                 "RFC 5321 and its extensions", r->code);
+                 "RFC 5321 and its extensions",
+                 r->code);
 }
 
 /* ---- enhanced code ---- */
@@ -78,11 +80,11 @@ static int enhanced_well_formed(const struct reply *r, int *lz)
 {
     const char *s = r->enhanced;
     size_t n = strnlen(s, sizeof r->enhanced);
-    int part[3] = { 0, 0, 0 };
+    int part[3] = {0, 0, 0};
     size_t i = 0;
     *lz = 0;
     if (n >= sizeof r->enhanced)
-        return 0;   /* not NUL-terminated */
+        return 0; /* not NUL-terminated */
     for (int k = 0; k < 3; k++) {
         size_t start = i;
         while (i < n && s[i] >= '0' && s[i] <= '9' && i - start < 4)
@@ -103,10 +105,10 @@ static int enhanced_well_formed(const struct reply *r, int *lz)
 }
 
 /* Adds the diagnostic unless an identical one (id, message, no file) is there. */
-static void add_once(struct diag_list *dl, const char *id, enum diag_severity sev,
-                     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static void add_once(struct diag_list *dl, const char *id, enum diag_severity sev,
-                     const char *fmt, ...)
+static void add_once(struct diag_list *dl, const char *id, enum diag_severity sev, const char *fmt,
+                     ...) __attribute__((format(printf, 4, 5)));
+static void add_once(struct diag_list *dl, const char *id, enum diag_severity sev, const char *fmt,
+                     ...)
 {
     char *msg = NULL;
     va_list ap;
@@ -134,7 +136,8 @@ static void check_registry(const struct reply *r, int basic_ok, struct diag_list
     if (max < 0) {
         diag_add(dl, "unregistered-code", DIAG_WARNING,
                  "enhanced code %d.%d.%d is not in the IANA registry, which has no subject %d "
-                 "(subjects go from 0 to 7)", c, s, d, s);
+                 "(subjects go from 0 to 7)",
+                 c, s, d, s);
         return;
     }
     if (d > max || e == NULL) {
@@ -148,7 +151,8 @@ static void check_registry(const struct reply *r, int basic_ok, struct diag_list
         if (s == 6 && d == 10)
             diag_add(dl, "deprecated-code", DIAG_WARNING,
                      "enhanced code %d.6.10 is deprecated in the IANA registry as a duplicate "
-                     "of %d.6.8; use %d.6.8 instead", c, c, c);
+                     "of %d.6.8; use %d.6.8 instead",
+                     c, c, c);
         else
             diag_add(dl, "deprecated-code", DIAG_WARNING,
                      "enhanced code %d.%d.%d is deprecated in the IANA registry", c, s, d);
@@ -170,7 +174,8 @@ static void check_enhanced(const struct reply *r, enum reply_context ctx, struct
             && basic_well_formed(r->code) && cls != 3)
             diag_add(dl, "no-enhanced-code", DIAG_INFO,
                      "basic code %d has no enhanced code; adding one such as %d.0.0 lets "
-                     "clients tell the reason apart (RFC 3463)", r->code, cls);
+                     "clients tell the reason apart (RFC 3463)",
+                     r->code, cls);
         return;
     }
     int lz = 0;
@@ -181,25 +186,28 @@ static void check_enhanced(const struct reply *r, enum reply_context ctx, struct
         diag_add(dl, "bad-enhanced-code", DIAG_ERROR,
                  "enhanced code \"%s\" (class %d, subject %d, detail %d) is malformed: it must "
                  "be class 2, 4 or 5, then a subject and a detail of 1 to 3 digits each "
-                 "(RFC 3463)", shown, r->eclass, r->esubject, r->edetail);
+                 "(RFC 3463)",
+                 shown, r->eclass, r->esubject, r->edetail);
         return;
     }
     if (lz)
         add_once(dl, "leading-zero", DIAG_ERROR,
                  "enhanced code %s has a number with a leading zero, which RFC 3463 forbids; "
-                 "write %d.%d.%d", r->enhanced, r->eclass, r->esubject, r->edetail);
+                 "write %d.%d.%d",
+                 r->enhanced, r->eclass, r->esubject, r->edetail);
     /* class rules need only a first digit of 2-5 ("570 4.7.1" is still a mismatch) */
     int basic_ok = r->code >= 200 && r->code <= 599;
     if (basic_ok && cls == 3) {
         diag_add(dl, "enhanced-on-3xx", DIAG_ERROR,
                  "basic code %d is an intermediate reply, which never carries an enhanced "
-                 "code (RFC 2034), but it has %s", r->code, r->enhanced);
+                 "code (RFC 2034), but it has %s",
+                 r->code, r->enhanced);
         basic_ok = 0;
     } else if (basic_ok && cls != r->eclass) {
         diag_add(dl, "class-mismatch", DIAG_ERROR,
                  "basic code %d is class %d but enhanced code %s is class %d; Postfix would "
-                 "cut the milter off for the rest of the session", r->code, cls, r->enhanced,
-                 r->eclass);
+                 "cut the milter off for the rest of the session",
+                 r->code, cls, r->enhanced, r->eclass);
         basic_ok = 0;
     }
     if (ctx == REPLY_CTX_GREETING || ctx == REPLY_CTX_HELO)
@@ -235,9 +243,9 @@ static int first_control(const char *s)
 }
 
 struct line_finding {
-    size_t first;    /* 1-based line number of the first hit, 0 when none */
-    size_t count;    /* lines affected */
-    size_t value;    /* detail of the first hit (length, byte) */
+    size_t first; /* 1-based line number of the first hit, 0 when none */
+    size_t count; /* lines affected */
+    size_t value; /* detail of the first hit (length, byte) */
 };
 
 static void note(struct line_finding *f, size_t line, size_t value)
@@ -259,7 +267,7 @@ static void note(struct line_finding *f, size_t line, size_t value)
 static void check_lines(const struct reply *r, enum reply_context ctx, struct diag_list *dl)
 {
     size_t n = r->lines ? r->nlines : 0;
-    struct line_finding tl = { 0 }, cr = { 0 }, cc = { 0 }, pc = { 0 };
+    struct line_finding tl = {0}, cr = {0}, cc = {0}, pc = {0};
     for (size_t i = 0; i < n; i++) {
         const char *t = r->lines[i];
         if (t == NULL)
@@ -278,25 +286,27 @@ static void check_lines(const struct reply *r, enum reply_context ctx, struct di
     if (tl.count)
         diag_add(dl, "line-too-long", DIAG_ERROR,
                  "line %zu is %zu characters long once \"%%\" is doubled, and a reply line "
-                 "has room for at most %d (%d with its codes; %zu line%s too long)", tl.first,
-                 tl.value, REPLY_MAX_LINE_LEN, REPLY_MAX_WIRE_LEN, tl.count, tl.count == 1 ? "" : "s");
+                 "has room for at most %d (%d with its codes; %zu line%s too long)",
+                 tl.first, tl.value, REPLY_MAX_LINE_LEN, REPLY_MAX_WIRE_LEN, tl.count,
+                 tl.count == 1 ? "" : "s");
     if (n > REPLY_MAX_LINES)
         diag_add(dl, "too-many-lines", DIAG_ERROR,
                  "the reply has %zu lines, and libmilter sends at most %d", n, REPLY_MAX_LINES);
     if (cr.count)
         diag_add(dl, "crlf-in-text", DIAG_ERROR,
                  "line %zu contains a CR or LF character, which would end the reply line "
-                 "early and which libmilter refuses (%zu line%s affected)", cr.first, cr.count,
-                 cr.count == 1 ? "" : "s");
+                 "early and which libmilter refuses (%zu line%s affected)",
+                 cr.first, cr.count, cr.count == 1 ? "" : "s");
     if (cc.count)
         diag_add(dl, "control-char", DIAG_WARNING,
                  "line %zu contains the control character 0x%02zx, which clients may show "
-                 "garbled or drop (%zu line%s affected)", cc.first, cc.value, cc.count,
-                 cc.count == 1 ? "" : "s");
+                 "garbled or drop (%zu line%s affected)",
+                 cc.first, cc.value, cc.count, cc.count == 1 ? "" : "s");
     if (pc.count && ctx != REPLY_CTX_MILTER)
         diag_add(dl, "bare-percent", DIAG_INFO,
                  "line %zu contains a lone \"%%\", a literal percent sign here, which must be "
-                 "written \"%%%%\" when handed to libmilter by hand", pc.first);
+                 "written \"%%%%\" when handed to libmilter by hand",
+                 pc.first);
 }
 
 /* ---- context ---- */
@@ -306,7 +316,8 @@ static void check_context(const struct reply *r, enum reply_context ctx, struct 
     if (ctx == REPLY_CTX_MILTER && (r->code < 400 || r->code > 599))
         diag_add(dl, "not-for-milter", DIAG_ERROR,
                  "basic code %d cannot be sent by a milter: smfi_setreply accepts only 4xx and "
-                 "5xx codes", r->code);
+                 "5xx codes",
+                 r->code);
 }
 
 void reply_validate(const struct reply *r, enum reply_context ctx, struct diag_list *dl)

@@ -59,7 +59,8 @@ size_t sanitize_utf8_seq(const unsigned char *s, size_t n, uint32_t *cp)
 static size_t char_len(const char *s, size_t n, size_t i)
 {
     /* s holds n bytes (callers pass strlen); the analyzer cannot see it */
-    if (i >= n || (unsigned char)s[i] < 0x80)   // NOLINT(clang-analyzer-core.UndefinedBinaryOperatorResult)
+    if (i >= n
+        || (unsigned char)s[i] < 0x80) // NOLINT(clang-analyzer-core.UndefinedBinaryOperatorResult)
         return 1;
     uint32_t cp;
     size_t l = sanitize_utf8_seq((const unsigned char *)s + i, n - i, &cp);
@@ -96,7 +97,7 @@ char *sanitize_text(const char *in, size_t maxlen)
             o += l;
             i += l;
         } else {
-            break;   /* the character does not fit whole */
+            break; /* the character does not fit whole */
         }
     }
     out[o] = '\0';
@@ -146,7 +147,7 @@ static void split_line(const char *s, struct strvec *out, size_t room)
         return;
     }
     if (sanitize_escaped_len(s, n) <= REPLY_MAX_LINE_LEN) {
-        strvec_pushn(out, s, n);   /* fits whole: no split to look for */
+        strvec_pushn(out, s, n); /* fits whole: no split to look for */
         return;
     }
     while (pos < n && out->n <= room && !out->oom) {
@@ -155,7 +156,7 @@ static void split_line(const char *s, struct strvec *out, size_t room)
             strvec_pushn(out, s + pos, n - pos);
             return;
         }
-        size_t k = e;   /* a space at e itself lies just past the fitting part */
+        size_t k = e; /* a space at e itself lies just past the fitting part */
         while (k > pos && s[k] != ' ')
             k--;
         if (k > pos) {
@@ -212,8 +213,8 @@ int sanitize_reply(struct reply *r)
     while (clean < n && r->lines[clean] && line_is_clean(r->lines[clean]))
         clean++;
     if (n > 0 && clean == n && n <= REPLY_MAX_LINES)
-        return 0;                       /* nothing to change: the common case */
-    struct strvec lv = { 0 };
+        return 0; /* nothing to change: the common case */
+    struct strvec lv = {0};
     int dropped = 0;
     for (size_t i = 0; i < n && !lv.oom; i++) {
         if (lv.n >= REPLY_MAX_LINES) {

@@ -72,7 +72,7 @@ static enum stage engine_stage(const char *stage)
     if (stage == NULL)
         return STAGE_COUNT;
     if (strcmp(stage, "header") == 0 || strcmp(stage, "body") == 0)
-        return STAGE_EOM;               /* cleanup's checks answer at end of data */
+        return STAGE_EOM; /* cleanup's checks answer at end of data */
     int s = names_stage_lookup(stage);
     return s < 0 ? STAGE_COUNT : (enum stage)s;
 }
@@ -108,19 +108,20 @@ static const char *classify_by_rules(struct report *r, const struct rejection *x
     engine_decision_init(&d);
     const char *rule = NULL;
     if (x->src == SRC_MILTER) {
-        struct event ev = { .stage = engine_stage(x->stage), .source = "self", .orig = NULL,
-                            .facts = &f };
+        struct event ev = {
+            .stage = engine_stage(x->stage), .source = "self", .orig = NULL, .facts = &f};
         if (ev.stage == STAGE_COUNT)
             ev.stage = STAGE_EOM;
         if (engine_eval(r->cfg, &ev, &d) > 0 && d.rule
             && (d.action == ACTION_REJECT || d.action == ACTION_TEMPFAIL) && d.has_reply
             && d.reply.code / 100 == cls
-            && (!c->has_enh || (d.reply.has_enhanced && d.reply.esubject == c->esubj
-                                && d.reply.edetail == c->edet)))
+            && (!c->has_enh
+                || (d.reply.has_enhanced && d.reply.esubject == c->esubj
+                    && d.reply.edetail == c->edet)))
             rule = d.rule->name;
     } else {
-        struct event ev = { .stage = engine_stage(x->stage), .source = "mta", .orig = &rp,
-                            .facts = &f };
+        struct event ev = {
+            .stage = engine_stage(x->stage), .source = "mta", .orig = &rp, .facts = &f};
         if (engine_eval(r->cfg, &ev, &d) > 0 && d.rule) {
             rule = d.rule->name;
             if (!c->has_enh && d.has_reply && d.reply.has_enhanced) {
@@ -155,7 +156,7 @@ void report_count_rejection(struct report *r, const struct rejection *x, const c
            or the enhanced code of the explained reply (audit observe records) */
         char buf[1100];
         struct reply rp;
-        const char *srcs[2][2] = { { c.text, x->text_end }, { x->alt, x->alt_end } };
+        const char *srcs[2][2] = {{c.text, x->text_end}, {x->alt, x->alt_end}};
         for (int k = 0; k < 2 && inferred; k++) {
             if (srcs[k][0] == NULL)
                 continue;
@@ -174,7 +175,7 @@ void report_count_rejection(struct report *r, const struct rejection *x, const c
         }
     }
     if (cls != 4 && cls != 5) {
-        report_malformed(r, line, len);        /* no 4xx/5xx reply: not readable as a rejection */
+        report_malformed(r, line, len); /* no 4xx/5xx reply: not readable as a rejection */
         return;
     }
     if (inferred)
@@ -207,14 +208,14 @@ void report_count_rejection(struct report *r, const struct rejection *x, const c
     report_counter_add(&r->by_stage, x->stage && *x->stage ? x->stage : "?", kind, temp, 1);
     if (x->action)
         report_counter_add(&r->by_action, x->action, kind, temp, 1);
-    const char *ckey = x->client_addr && *x->client_addr ? x->client_addr
-                     : x->client_name && *x->client_name ? x->client_name : NULL;
+    const char *ckey = x->client_addr && *x->client_addr   ? x->client_addr
+                       : x->client_name && *x->client_name ? x->client_name
+                                                           : NULL;
     if (ckey) {
         struct counter_entry *e = report_counter_add(&r->by_client, ckey, kind, temp, 1);
         /* Postfix's "unknown", or the milter's "[addr]" for the same: no name */
-        if (e && e->label == NULL && ckey == x->client_addr && x->client_name
-            && *x->client_name && x->client_name[0] != '['
-            && strcmp(x->client_name, "unknown") != 0) {
+        if (e && e->label == NULL && ckey == x->client_addr && x->client_name && *x->client_name
+            && x->client_name[0] != '[' && strcmp(x->client_name, "unknown") != 0) {
             char lb[200];
             report_sanitize(lb, sizeof lb, x->client_name, strlen(x->client_name));
             e->label = strdup(lb);
@@ -250,14 +251,16 @@ void report_count_rejection(struct report *r, const struct rejection *x, const c
 
 const char *report_source_meaning(const char *source)
 {
-    static const struct { const char *key, *text; } m[] = {
-        { "smtpd", "Postfix smtpd restrictions (maillog)" },
-        { "postscreen", "Postfix postscreen, before smtpd (maillog)" },
-        { "cleanup", "Postfix header/body checks (maillog)" },
-        { "milter", "a milter: milter-reword or another one (maillog)" },
-        { "proxy", "a before-queue content filter, smtpd_proxy_filter (maillog)" },
-        { "self", "milter-reword's own rules (audit log)" },
-        { "mta", "the MTA's own rejection, observed by milter-reword (audit log)" },
+    static const struct {
+        const char *key, *text;
+    } m[] = {
+        {"smtpd", "Postfix smtpd restrictions (maillog)"},
+        {"postscreen", "Postfix postscreen, before smtpd (maillog)"},
+        {"cleanup", "Postfix header/body checks (maillog)"},
+        {"milter", "a milter: milter-reword or another one (maillog)"},
+        {"proxy", "a before-queue content filter, smtpd_proxy_filter (maillog)"},
+        {"self", "milter-reword's own rules (audit log)"},
+        {"mta", "the MTA's own rejection, observed by milter-reword (audit log)"},
     };
     for (size_t i = 0; i < sizeof m / sizeof m[0]; i++)
         if (strcmp(m[i].key, source) == 0)
@@ -280,9 +283,9 @@ void report_init(struct report *r)
 
 void report_free(struct report *r)
 {
-    struct counter *all[] = { &r->by_class, &r->by_enhanced, &r->by_reason, &r->by_rule,
-                              &r->by_source, &r->by_stage, &r->by_action, &r->by_client,
-                              &r->by_domain, &r->by_hour };
+    struct counter *all[] = {&r->by_class,  &r->by_enhanced, &r->by_reason, &r->by_rule,
+                             &r->by_source, &r->by_stage,    &r->by_action, &r->by_client,
+                             &r->by_domain, &r->by_hour};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         report_counter_free(all[i]);
     for (size_t i = 0; i < r->nsamples; i++) {
@@ -325,7 +328,12 @@ static const char *other_compression(const unsigned char *b, size_t n)
 {
     if (n >= 3 && b[0] == 'B' && b[1] == 'Z' && b[2] == 'h')
         return "bzip2 (read it with: bzcat FILE | reword report -)";
-    if (n >= 6 && memcmp(b, "\xfd" "7zXZ\0", 6) == 0)
+    if (n >= 6
+        && memcmp(b,
+                  "\xfd"
+                  "7zXZ\0",
+                  6)
+               == 0)
         return "xz (read it with: xzcat FILE | reword report -)";
     if (n >= 4 && memcmp(b, "\x28\xb5\x2f\xfd", 4) == 0)
         return "zstd (read it with: zstdcat FILE | reword report -)";
@@ -397,14 +405,14 @@ int report_file(struct report *r, const char *path)
             int err;
             const char *msg = gzerror(f, &err);
             if (err != Z_OK && err != Z_STREAM_END)
-                rc = input_failed(in, msg);     /* a truncated .gz */
+                rc = input_failed(in, msg); /* a truncated .gz */
             break;
         }
         have += (size_t)n;
         char *s = buf, *e = buf + have, *nl, *lastline = NULL;
         while ((nl = memchr(s, '\n', (size_t)(e - s))) != NULL) {
             if (skipping) {
-                skipping = 0;           /* the rest of an over-long line */
+                skipping = 0; /* the rest of an over-long line */
                 r->bytes += (size_t)(nl - s) + 1;
             } else {
                 report_line(r, s, (size_t)(nl - s));
@@ -417,7 +425,7 @@ int report_file(struct report *r, const char *path)
             memcpy(last, lastline, lastlen);
         }
         have = (size_t)(e - s);
-        if (have == READ_BLOCK) {       /* a line longer than the buffer */
+        if (have == READ_BLOCK) { /* a line longer than the buffer */
             if (!skipping) {
                 r->lines++;
                 r->cur_line++;

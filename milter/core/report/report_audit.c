@@ -50,7 +50,11 @@ static const char *json_value(const char *line, const char *end, const char *key
         if (++p >= end)
             break;
         switch (*p) {
-        case 'n': case 'r': case 't': case 'b': case 'f':
+        case 'n':
+        case 'r':
+        case 't':
+        case 'b':
+        case 'f':
             if (o + 1 < len)
                 buf[o++] = ' ';
             break;
@@ -97,8 +101,8 @@ void report_audit_line(struct report *r, const char *s, size_t len)
     const char *end = s + len;
     while (end > s && (end[-1] == ' ' || end[-1] == '\t'))
         end--;
-    char action[32], when[64], mode[16], stage[32], source[96], addr[64], name[256],
-         rcpt[320], sender[320], helo[256], reply[1100], original[1100], rule[160], note[64];
+    char action[32], when[64], mode[16], stage[32], source[96], addr[64], name[256], rcpt[320],
+        sender[320], helo[256], reply[1100], original[1100], rule[160], note[64];
     if (end[-1] != '}' || json_value(s, end, "action", action, sizeof action, &bad) == NULL
         || json_value(s, end, "time", when, sizeof when, &bad) == NULL) {
         report_malformed(r, s, len);
@@ -106,7 +110,7 @@ void report_audit_line(struct report *r, const char *s, size_t len)
     }
     int observe = strcmp(action, "observe") == 0;
     if (!observe && strcmp(action, "reject") != 0 && strcmp(action, "tempfail") != 0)
-        return;                 /* log, discard, accept: not rejections */
+        return; /* log, discard, accept: not rejections */
     struct rejection x;
     memset(&x, 0, sizeof x);
     x.kind = REPORT_AUDIT;

@@ -90,7 +90,7 @@ static size_t slot_of(const struct counter *c, const char *key)
 }
 
 struct counter_entry *report_counter_add(struct counter *c, const char *key, int kind, int temp,
-                                  unsigned long n)
+                                         unsigned long n)
 {
     char buf[KEY_MAX + 1];
     if (key == NULL)
@@ -138,7 +138,8 @@ static int cmp_count(const void *a, const void *b)
 {
     const struct counter_entry *x = *(const struct counter_entry *const *)a;
     const struct counter_entry *y = *(const struct counter_entry *const *)b;
-    unsigned long cx = report_counter_entry_sum(x, -1, -1), cy = report_counter_entry_sum(y, -1, -1);
+    unsigned long cx = report_counter_entry_sum(x, -1, -1),
+                  cy = report_counter_entry_sum(y, -1, -1);
     if (cx != cy)
         return cx > cy ? -1 : 1;
     return strcmp(x->key, y->key);

@@ -96,16 +96,16 @@ void report_note_time(struct report *r, time_t t);
 enum { SRC_MTA, SRC_MILTER, SRC_SELF };
 
 struct rejection {
-    int kind;                   /* REPORT_MAILLOG / REPORT_AUDIT */
+    int kind; /* REPORT_MAILLOG / REPORT_AUDIT */
     struct stamp when;
-    const char *source;         /* "smtpd", "postscreen", "cleanup", "milter", "self", "mta"... */
-    int src;                    /* SRC_* for the engine */
-    const char *stage;          /* rule-file words: "rcpt", "eom", "header"... */
+    const char *source; /* "smtpd", "postscreen", "cleanup", "milter", "self", "mta"... */
+    int src;            /* SRC_* for the engine */
+    const char *stage;  /* rule-file words: "rcpt", "eom", "header"... */
     const char *client_addr, *client_name, *sender, *rcpt, *helo;
-    const char *text, *text_end;    /* the reply as logged */
-    const char *alt, *alt_end;      /* audit observe: the explained reply (codes fallback) */
-    const char *rule;           /* from the audit record */
-    const char *action;         /* audit: "reject", "observe (audit mode)"... */
+    const char *text, *text_end; /* the reply as logged */
+    const char *alt, *alt_end;   /* audit observe: the explained reply (codes fallback) */
+    const char *rule;            /* from the audit record */
+    const char *action;          /* audit: "reject", "observe (audit mode)"... */
 };
 
 /* Counts a line that could not be read (and keeps it as a sample). */
@@ -119,7 +119,7 @@ void report_count_rejection(struct report *r, const struct rejection *x, const c
 
 struct codes {
     int code, has_enh, eclass, esubj, edet;
-    const char *text;           /* after the codes */
+    const char *text; /* after the codes */
 };
 
 /* "550 5.1.1 text", "550-5.1.1 text", "5.7.1 text", "550 text" at s. */

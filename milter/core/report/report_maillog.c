@@ -33,15 +33,13 @@
 
 static const unsigned char qid_chars[256] = {
     ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
-    ['8'] = 1, ['9'] = 1,
-    ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1,
-    ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1,
-    ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
-    ['Y'] = 1, ['Z'] = 1,
-    ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1,
-    ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1,
-    ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
-    ['y'] = 1, ['z'] = 1,
+    ['8'] = 1, ['9'] = 1, ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1,
+    ['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1,
+    ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1,
+    ['W'] = 1, ['X'] = 1, ['Y'] = 1, ['Z'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1,
+    ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1,
+    ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1,
+    ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1,
 };
 
 enum { PF_REJECT, PF_MILTER, PF_PROXY };
@@ -49,11 +47,21 @@ enum { PF_REJECT, PF_MILTER, PF_PROXY };
 /* Postfix's stage words in the rule file's words. */
 static const char *stage_word(const char *w, const char *we, char *buf, size_t len)
 {
-    static const struct { const char *pf, *rw; } map[] = {
-        { "RCPT", "rcpt" }, { "MAIL", "mail" }, { "CONNECT", "connect" }, { "EHLO", "helo" },
-        { "HELO", "helo" }, { "DATA", "data" }, { "BDAT", "data" },
-        { "END-OF-MESSAGE", "eom" }, { "header", "header" }, { "mime-header", "header" },
-        { "nested-header", "header" }, { "body", "body" },
+    static const struct {
+        const char *pf, *rw;
+    } map[] = {
+        {"RCPT", "rcpt"},
+        {"MAIL", "mail"},
+        {"CONNECT", "connect"},
+        {"EHLO", "helo"},
+        {"HELO", "helo"},
+        {"DATA", "data"},
+        {"BDAT", "data"},
+        {"END-OF-MESSAGE", "eom"},
+        {"header", "header"},
+        {"mime-header", "header"},
+        {"nested-header", "header"},
+        {"body", "body"},
     };
     size_t n = (size_t)(we - w);
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
@@ -115,7 +123,7 @@ static void maillog_reject(struct report *r, const char *line, size_t len, const
         return;
     }
     x.stage = stage_word(w, we, stagebuf, sizeof stagebuf);
-    const char *env = NULL, *env_end = NULL;    /* "; from=<s> to=<r> ..." */
+    const char *env = NULL, *env_end = NULL; /* "; from=<s> to=<r> ..." */
     if (STARTS(we, end, " from ") && isupper((unsigned char)*w)) {
         /* A: "RCPT from host[ip]: reply; from=<s> to=<r> ..." */
         const char *c = we + 6;
@@ -143,7 +151,8 @@ static void maillog_reject(struct report *r, const char *line, size_t len, const
         const char *rt = env ? FIND(env, end, ">: ") : NULL;
         if (cf && rt == NULL && strcmp(x.stage, "mime-error") == 0) {
             /* "mime-error <what>: <text> from <client>; from=<s> to=<r>": no reply logged */
-            snprintf(mime, sizeof mime, "5.6.0 MIME error: %.*s", (int)(cf > we ? cf - we - 1 : 0), we + 1);
+            snprintf(mime, sizeof mime, "5.6.0 MIME error: %.*s", (int)(cf > we ? cf - we - 1 : 0),
+                     we + 1);
             x.text = mime;
             x.text_end = mime + strlen(mime);
             rt = end - 1;
@@ -213,7 +222,7 @@ static const char *rfc5424_msg(const char *p, const char *e, char *prog, size_t 
     if (*p == '-')
         p++;
     else {
-        while (p < e && *p == '[') {            /* structured data elements */
+        while (p < e && *p == '[') { /* structured data elements */
             while (p < e && *p != ']')
                 p += *p == '\\' ? 2 : 1;
             p++;
@@ -226,7 +235,7 @@ void report_maillog_line(struct report *r, const char *line, size_t len)
 {
     const char *s = line, *e = line + len;
     int rfc5424 = 0;
-    if (len > 3 && s[0] == '<') {               /* a syslog priority "<22>" */
+    if (len > 3 && s[0] == '<') { /* a syslog priority "<22>" */
         const char *q = s + 1;
         while (q < e && dig(*q) && q - s < 5)
             q++;
@@ -243,7 +252,7 @@ void report_maillog_line(struct report *r, const char *line, size_t len)
         size_t i = 0;
         while (i < len && (line[i] == ' ' || line[i] == '\t'))
             i++;
-        if (i == len || STARTS(line, e, "-- "))    /* blank, journalctl's "-- Boot ..." */
+        if (i == len || STARTS(line, e, "-- ")) /* blank, journalctl's "-- Boot ..." */
             r->blank++;
         else
             report_malformed(r, line, len);
@@ -262,7 +271,7 @@ void report_maillog_line(struct report *r, const char *line, size_t len)
     } else {
         rb = memchr(p, ']', (size_t)(e - p));
         if (rb == NULL || e - rb < 3 || rb[1] != ':' || rb[2] != ' ')
-            return;                             /* no "tag[pid]: ": not Postfix */
+            return; /* no "tag[pid]: ": not Postfix */
         m = rb + 3;
     }
     if (STARTS(m, e, "NOQUEUE: "))
@@ -284,7 +293,7 @@ void report_maillog_line(struct report *r, const char *line, size_t len)
         how = PF_PROXY, m += 14;
     else
         return;
-    if (rb) {                                   /* "postfix/smtpd[123]" -> "smtpd" */
+    if (rb) { /* "postfix/smtpd[123]" -> "smtpd" */
         const char *lb = rb;
         while (lb > s + tlen && lb[-1] != '[')
             lb--;

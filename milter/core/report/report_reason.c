@@ -28,7 +28,7 @@ void report_parse_codes(const char *s, const char *e, struct codes *c)
         s++;
     if (e - s >= 5 && s[0] >= '2' && s[0] <= '5' && s[1] == '.') {
         const char *p = s + 2;
-        int v[2] = { 0, 0 }, ok = 1;
+        int v[2] = {0, 0}, ok = 1;
         for (int k = 0; k < 2 && ok; k++) {
             int nd = 0;
             while (p < e && dig(*p) && nd < 4)
@@ -86,7 +86,7 @@ void report_reason_key(char *out, size_t cap, int cls, int subj, int det, const 
                 o += (size_t)(q - s);
                 out[o++] = '/';
                 out[o++] = '*';
-                while (q < e && *q != ' ')      /* a URL has no spaces; ";" may be in it */
+                while (q < e && *q != ' ') /* a URL has no spaces; ";" may be in it */
                     q++;
                 while (q[-1] == '.' || q[-1] == ',' || q[-1] == ';' || q[-1] == ')')
                     q--;
@@ -120,8 +120,9 @@ void report_reason_key(char *out, size_t cap, int cls, int subj, int det, const 
     while (k > 0 && ((unsigned char)out[k - 1] & 0xc0) == 0x80)
         k--;
     if (k > 0 && (unsigned char)out[k - 1] >= 0xc0) {
-        size_t need = ((unsigned char)out[k - 1] & 0xe0) == 0xc0 ? 2
-                    : ((unsigned char)out[k - 1] & 0xf0) == 0xe0 ? 3 : 4;
+        size_t need = ((unsigned char)out[k - 1] & 0xe0) == 0xc0   ? 2
+                      : ((unsigned char)out[k - 1] & 0xf0) == 0xe0 ? 3
+                                                                   : 4;
         if (o - (k - 1) < need)
             o = k - 1;
     }

@@ -38,7 +38,7 @@ void report_civil_from_days(long z, int *y, int *m, int *d)
 
 static int days_in_month(int y, int m)
 {
-    static const int dm[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+    static const int dm[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
         return 29;
     return dm[m - 1];
@@ -84,8 +84,7 @@ static void local_civil(struct report *r, time_t t, struct stamp *st)
 static int month_of(const char *s)
 {
     switch (s[0]) {
-    case 'J':
-        return s[1] == 'a' ? 1 : s[2] == 'n' ? 6 : s[2] == 'l' ? 7 : 0;
+    case 'J': return s[1] == 'a' ? 1 : s[2] == 'n' ? 6 : s[2] == 'l' ? 7 : 0;
     case 'F': return s[1] == 'e' ? 2 : 0;
     case 'M': return s[2] == 'r' ? 3 : s[2] == 'y' ? 5 : 0;
     case 'A': return s[1] == 'p' ? 4 : s[1] == 'u' ? 8 : 0;
@@ -104,8 +103,8 @@ size_t report_stamp_shape(const char *s, size_t len)
 {
     if (len >= 15 && s[3] == ' ' && s[6] == ' ' && s[9] == ':' && s[12] == ':')
         return 15;
-    if (len >= 19 && s[4] == '-' && s[7] == '-' && (s[10] == 'T' || s[10] == ' ')
-        && s[13] == ':' && s[16] == ':') {
+    if (len >= 19 && s[4] == '-' && s[7] == '-' && (s[10] == 'T' || s[10] == ' ') && s[13] == ':'
+        && s[16] == ':') {
         size_t i = 19;
         while (i < len && s[i] != ' ')
             i++;
@@ -118,7 +117,7 @@ size_t report_stamp_shape(const char *s, size_t len)
    "time" value).  Returns 0, or -1 when it is not a valid time. */
 int report_parse_stamp(struct report *r, const char *s, size_t n, struct stamp *st)
 {
-    if (n == 15 && s[3] == ' ') {                       /* syslog, no year */
+    if (n == 15 && s[3] == ' ') { /* syslog, no year */
         int mo = month_of(s);
         int d = s[4] == ' ' ? num(s + 5, 1) : num(s + 4, 2);
         int h = num(s + 7, 2), mi = num(s + 10, 2), sec = num(s + 13, 2);
@@ -126,11 +125,11 @@ int report_parse_stamp(struct report *r, const char *s, size_t n, struct stamp *
             return -1;
         int y = r->ref_year;
         while (d > days_in_month(y, mo) && y > r->ref_year - 4)
-            y--;                                        /* Feb 29 */
+            y--; /* Feb 29 */
         if (d > days_in_month(y, mo))
             return -1;
         time_t t = local_epoch(r, y, mo, d, h, mi, sec);
-        if (t > r->now + 86400) {                       /* December's lines read in January */
+        if (t > r->now + 86400) { /* December's lines read in January */
             y--;
             while (d > days_in_month(y, mo) && y > r->ref_year - 5)
                 y--;
@@ -153,7 +152,7 @@ int report_parse_stamp(struct report *r, const char *s, size_t n, struct stamp *
         while (i < n && dig(s[i]))
             i++;
     }
-    if (i == n) {                                       /* no zone: local time */
+    if (i == n) { /* no zone: local time */
         st->y = y, st->mo = mo, st->d = d, st->h = h;
         st->t = local_epoch(r, y, mo, d, h, mi, sec);
         return 0;
@@ -161,8 +160,8 @@ int report_parse_stamp(struct report *r, const char *s, size_t n, struct stamp *
     long off;
     if (s[i] == 'Z' && i + 1 == n)
         off = 0;
-    else if ((s[i] == '+' || s[i] == '-') && n - i == 6 && s[i + 3] == ':'
-             && num(s + i + 1, 2) >= 0 && num(s + i + 4, 2) >= 0)
+    else if ((s[i] == '+' || s[i] == '-') && n - i == 6 && s[i + 3] == ':' && num(s + i + 1, 2) >= 0
+             && num(s + i + 4, 2) >= 0)
         off = num(s + i + 1, 2) * 3600L + num(s + i + 4, 2) * 60L;
     else if ((s[i] == '+' || s[i] == '-') && n - i == 5 && num(s + i + 1, 4) >= 0)
         off = num(s + i + 1, 2) * 3600L + num(s + i + 3, 2) * 60L;
@@ -170,8 +169,8 @@ int report_parse_stamp(struct report *r, const char *s, size_t n, struct stamp *
         return -1;
     if (s[i] == '-')
         off = -off;
-    time_t t = (time_t)(report_days_from_civil(y, mo, d) * 86400L + h * 3600L + mi * 60L + sec
-                        - off);
+    time_t t =
+        (time_t)(report_days_from_civil(y, mo, d) * 86400L + h * 3600L + mi * 60L + sec - off);
     local_civil(r, t, st);
     return 0;
 }
@@ -196,8 +195,10 @@ int report_parse_time(const char *s, time_t now, time_t *out)
     if (n >= 2 && strchr("mhdw", s[n - 1]) && dig(s[0])) {
         long v = strtol(s, &end, 10);
         if (end == s + n - 1 && v >= 0 && v < 100000) {
-            long unit = s[n - 1] == 'm' ? 60 : s[n - 1] == 'h' ? 3600
-                      : s[n - 1] == 'd' ? 86400 : 7 * 86400;
+            long unit = s[n - 1] == 'm'   ? 60
+                        : s[n - 1] == 'h' ? 3600
+                        : s[n - 1] == 'd' ? 86400
+                                          : 7 * 86400;
             *out = now - (time_t)(v * unit);
             return 0;
         }
@@ -221,8 +222,8 @@ int report_parse_time(const char *s, time_t now, time_t *out)
         tm.tm_min = num(s + 14, 2);
         if (n == 19)
             tm.tm_sec = num(s + 17, 2);
-        if (tm.tm_hour < 0 || tm.tm_hour > 23 || tm.tm_min < 0 || tm.tm_min > 59
-            || tm.tm_sec < 0 || tm.tm_sec > 60)
+        if (tm.tm_hour < 0 || tm.tm_hour > 23 || tm.tm_min < 0 || tm.tm_min > 59 || tm.tm_sec < 0
+            || tm.tm_sec > 60)
             return -1;
     }
     tm.tm_isdst = -1;

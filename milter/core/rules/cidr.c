@@ -12,7 +12,7 @@
 
 #define ADDR_TEXT_MAX 64
 
-static const unsigned char v4mapped_prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+static const unsigned char v4mapped_prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 
 /* Reads an address into out (16 bytes); returns AF_INET / AF_INET6, or 0. */
 static int read_addr(const char *text, unsigned char *out)

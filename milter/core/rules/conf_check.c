@@ -26,30 +26,30 @@
 static const struct {
     const char *from, *to;
     enum diag_severity sev;
-    int at_code;                    /* report at the code's line, else the enhanced code's */
+    int at_code; /* report at the code's line, else the enhanced code's */
 } map[] = {
-    { "bad-basic-code", "bad-code", DIAG_ERROR, 1 },
-    { "unknown-basic-code", "unregistered-code", DIAG_WARNING, 1 },
-    { "bad-enhanced-code", "bad-enhanced-code", DIAG_ERROR, 0 },
-    { "leading-zero", "bad-enhanced-code", DIAG_ERROR, 0 },
-    { "class-mismatch", "class-mismatch", DIAG_ERROR, 0 },
-    { "unregistered-code", "unregistered-code", DIAG_WARNING, 0 },
-    { "deprecated-code", "deprecated-code", DIAG_WARNING, 0 },
-    { "unusual-pairing", "unusual-pairing", DIAG_WARNING, 0 },
-    { "not-for-milter", NULL, 0, 0 },           /* 2xx/3xx: success-in-reject */
-    { "enhanced-on-3xx", NULL, 0, 0 },
-    { "enhanced-on-greeting", NULL, 0, 0 },
-    { "no-enhanced-code", NULL, 0, 0 },         /* the engine derives it */
-    { "line-too-long", NULL, 0, 0 },            /* checked on the templates */
-    { "too-many-lines", NULL, 0, 0 },
-    { "bare-percent", NULL, 0, 0 },
-    { "crlf-in-text", NULL, 0, 0 },
-    { "control-char", NULL, 0, 0 },
+    {"bad-basic-code", "bad-code", DIAG_ERROR, 1},
+    {"unknown-basic-code", "unregistered-code", DIAG_WARNING, 1},
+    {"bad-enhanced-code", "bad-enhanced-code", DIAG_ERROR, 0},
+    {"leading-zero", "bad-enhanced-code", DIAG_ERROR, 0},
+    {"class-mismatch", "class-mismatch", DIAG_ERROR, 0},
+    {"unregistered-code", "unregistered-code", DIAG_WARNING, 0},
+    {"deprecated-code", "deprecated-code", DIAG_WARNING, 0},
+    {"unusual-pairing", "unusual-pairing", DIAG_WARNING, 0},
+    {"not-for-milter", NULL, 0, 0}, /* 2xx/3xx: success-in-reject */
+    {"enhanced-on-3xx", NULL, 0, 0},
+    {"enhanced-on-greeting", NULL, 0, 0},
+    {"no-enhanced-code", NULL, 0, 0}, /* the engine derives it */
+    {"line-too-long", NULL, 0, 0},    /* checked on the templates */
+    {"too-many-lines", NULL, 0, 0},
+    {"bare-percent", NULL, 0, 0},
+    {"crlf-in-text", NULL, 0, 0},
+    {"control-char", NULL, 0, 0},
 };
 
 struct reply_lines {
     const char *file;
-    int code, enh;                  /* lines of reply.code and reply.enhanced */
+    int code, enh; /* lines of reply.code and reply.enhanced */
 };
 
 static void validate_reply(struct load_ctx *x, const struct rule *r, const char *label,
@@ -59,7 +59,7 @@ static void validate_reply(struct load_ctx *x, const struct rule *r, const char 
     reply_init(&rep);
     if (reply_set(&rep, r->reply.code, r->reply.enhanced, "-") < 0) {
         reply_free(&rep);
-        return;                     /* malformed enhanced code: reported already */
+        return; /* malformed enhanced code: reported already */
     }
     struct diag_list tmp;
     diag_init(&tmp);
@@ -69,7 +69,7 @@ static void validate_reply(struct load_ctx *x, const struct rule *r, const char 
         size_t k = 0;
         while (k < sizeof map / sizeof map[0] && strcmp(map[k].from, d->id) != 0)
             k++;
-        if (k == sizeof map / sizeof map[0]) {       /* a newer check: pass it on */
+        if (k == sizeof map / sizeof map[0]) { /* a newer check: pass it on */
             conf_diag(x, at->file, at->enh, d->id, d->severity, "%s: %s", label, d->message);
             continue;
         }
@@ -81,8 +81,8 @@ static void validate_reply(struct load_ctx *x, const struct rule *r, const char 
             char assoc[128];
             tax_assoc_describe(e, assoc, sizeof assoc);
             conf_diag(x, at->file, line, "unusual-pairing", map[k].sev,
-                    "%s: %s is registered with %s; this rule uses %d", label,
-                    r->reply.enhanced, assoc, r->reply.code);
+                      "%s: %s is registered with %s; this rule uses %d", label, r->reply.enhanced,
+                      assoc, r->reply.code);
         } else
             conf_diag(x, at->file, line, map[k].to, map[k].sev, "%s: %s", label, d->message);
     }
@@ -97,10 +97,10 @@ static void lookup_enhanced(struct load_ctx *x, const char *label, const char *e
     const struct tax_enhanced *e = tax_enhanced_find(esub, edet);
     if (e == NULL)
         conf_diag(x, at->file, at->enh, "unregistered-code", DIAG_WARNING,
-                "%s: %s is not in the IANA registry of enhanced status codes", label, enh);
+                  "%s: %s is not in the IANA registry of enhanced status codes", label, enh);
     else if (e->deprecated)
         conf_diag(x, at->file, at->enh, "deprecated-code", DIAG_WARNING,
-                "%s: %s is deprecated in the IANA registry; use a current code", label, enh);
+                  "%s: %s is deprecated in the IANA registry; use a current code", label, enh);
 }
 
 /* Class of the replies a rule's `when` selects, or 0 when it does not say. */
@@ -122,23 +122,26 @@ void conf_check_rule_reply(struct load_ctx *x, const struct rule *r, const struc
     const struct rule_reply *rr = &r->reply;
     int ecls = 0, esub = 0, edet = 0;
     int has_enh = rr->enhanced && conf_parse_enhanced(rr->enhanced, 0, &ecls, &esub, &edet) == 0;
-    int ccls = rr->code / 100;                  /* 0 when no code */
-    struct reply_lines at = { r->file, a->line_rcode ? a->line_rcode : a->line_reply, 0 };
+    int ccls = rr->code / 100; /* 0 when no code */
+    struct reply_lines at = {r->file, a->line_rcode ? a->line_rcode : a->line_reply, 0};
     at.enh = a->line_renh ? a->line_renh : at.code;
     enum action act = r->action;
-    const char *what = act == ACTION_REWRITE ? "rewritten" : act == ACTION_REJECT ? "reject"
-                                                                                  : "tempfail";
+    const char *what = act == ACTION_REWRITE  ? "rewritten"
+                       : act == ACTION_REJECT ? "reject"
+                                              : "tempfail";
     if (act == ACTION_REWRITE || act == ACTION_REJECT || act == ACTION_TEMPFAIL) {
         if (ccls == 2 || ccls == 3) {
             conf_diag(x, r->file, at.code, "success-in-reject", DIAG_ERROR,
-                    "%s: %d is a success code, but a %s reply must be a failure: use a 4xx "
-                    "(temporary) or 5xx (permanent) code", label, rr->code, what);
+                      "%s: %d is a success code, but a %s reply must be a failure: use a 4xx "
+                      "(temporary) or 5xx (permanent) code",
+                      label, rr->code, what);
             return;
         }
         if (has_enh && ecls == 2) {
             conf_diag(x, r->file, at.enh, "success-in-reject", DIAG_ERROR,
-                    "%s: %s is a success code, but a %s reply must be a failure: use a 4.x.x "
-                    "or 5.x.x code", label, rr->enhanced, what);
+                      "%s: %s is a success code, but a %s reply must be a failure: use a 4.x.x "
+                      "or 5.x.x code",
+                      label, rr->enhanced, what);
             return;
         }
     }
@@ -146,19 +149,21 @@ void conf_check_rule_reply(struct load_ctx *x, const struct rule *r, const struc
     int line = ccls ? at.code : at.enh;
     if (act == ACTION_REJECT && cls == 4)
         conf_diag(x, r->file, line, "action-code-mismatch", DIAG_ERROR,
-                "%s: action reject sends a permanent failure, but the reply is %s (temporary); "
-                "use a 5xx code or action tempfail", label, ccls ? "4xx" : "4.x.x");
+                  "%s: action reject sends a permanent failure, but the reply is %s (temporary); "
+                  "use a 5xx code or action tempfail",
+                  label, ccls ? "4xx" : "4.x.x");
     else if (act == ACTION_TEMPFAIL && cls == 5)
         conf_diag(x, r->file, line, "action-code-mismatch", DIAG_ERROR,
-                "%s: action tempfail sends a temporary failure, but the reply is %s (permanent); "
-                "use a 4xx code or action reject", label, ccls ? "5xx" : "5.x.x");
-    else if (act == ACTION_REWRITE && cls && when_class(&r->when) &&
-             when_class(&r->when) != cls)
+                  "%s: action tempfail sends a temporary failure, but the reply is %s (permanent); "
+                  "use a 4xx code or action reject",
+                  label, ccls ? "5xx" : "5.x.x");
+    else if (act == ACTION_REWRITE && cls && when_class(&r->when) && when_class(&r->when) != cls)
         conf_diag(x, r->file, line, "class-mismatch", DIAG_ERROR,
-                "%s matches %dxx replies but its reply is class %d: a rewrite cannot turn a "
-                "%s failure into a %s one", label, when_class(&r->when), cls,
-                when_class(&r->when) == 4 ? "temporary" : "permanent",
-                cls == 4 ? "temporary" : "permanent");
+                  "%s matches %dxx replies but its reply is class %d: a rewrite cannot turn a "
+                  "%s failure into a %s one",
+                  label, when_class(&r->when), cls,
+                  when_class(&r->when) == 4 ? "temporary" : "permanent",
+                  cls == 4 ? "temporary" : "permanent");
 
     if (ccls >= 4)
         validate_reply(x, r, label, &at, esub, edet);
@@ -193,9 +198,9 @@ static void check_duplicates(struct load_ctx *x)
         while (i < n && strcmp(c->rules[idx[i]].name, c->rules[first].name) == 0) {
             const struct rule *a = &c->rules[first], *b = &c->rules[idx[i]];
             conf_diag(x, b->file, b->line, "duplicate-rule", DIAG_ERROR,
-                    "rule name \"%.100s\" is used twice: at %s:%d and at %s:%d; rule names "
-                    "must be unique (they appear in the audit log)", b->name, a->file, a->line,
-                    b->file, b->line);
+                      "rule name \"%.100s\" is used twice: at %s:%d and at %s:%d; rule names "
+                      "must be unique (they appear in the audit log)",
+                      b->name, a->file, a->line, b->file, b->line);
             i++;
         }
     }
@@ -205,9 +210,8 @@ static void check_duplicates(struct load_ctx *x)
 /* A rule whose only conditions are stage, source, code and enhanced code. */
 static int unconditional(const struct rule_match *m)
 {
-    return !m->text && !m->sender && !m->rcpt && !m->helo && !m->client_name &&
-           m->nclients == 0 && m->auth < 0 && !m->auth_login && m->nmacros == 0 &&
-           m->nheaders == 0;
+    return !m->text && !m->sender && !m->rcpt && !m->helo && !m->client_name && m->nclients == 0
+           && m->auth < 0 && !m->auth_login && m->nmacros == 0 && m->nheaders == 0;
 }
 
 /* Which events a rule can match (see engine.c): reply events go to rewrite
@@ -221,8 +225,8 @@ static int on_replies(const struct rule *r)
 static int on_policy(const struct rule *r)
 {
     const struct rule_match *m = &r->when;
-    return r->action != ACTION_REWRITE && !m->code && !m->code_class && !m->has_enhanced &&
-           !m->enh_none && !m->text;
+    return r->action != ACTION_REWRITE && !m->code && !m->code_class && !m->has_enhanced
+           && !m->enh_none && !m->text;
 }
 
 static int part_covers(int e, int l)
@@ -240,10 +244,10 @@ static int enhanced_covers(const struct rule_match *em, const struct rule_match 
         return 0;
     if (lm->enh_none && !em->enh_none)
         return 0;
-    if (lm->has_enhanced &&
-        !(em->has_enhanced && part_covers(em->enh_class, lm->enh_class) &&
-          part_covers(em->enh_subject, lm->enh_subject) &&
-          part_covers(em->enh_detail, lm->enh_detail)))
+    if (lm->has_enhanced
+        && !(em->has_enhanced && part_covers(em->enh_class, lm->enh_class)
+             && part_covers(em->enh_subject, lm->enh_subject)
+             && part_covers(em->enh_detail, lm->enh_detail)))
         return 0;
     return 1;
 }
@@ -257,7 +261,7 @@ static int covers(const struct rule *e, const struct rule *l)
     if (on_policy(l) && !on_policy(e))
         return 0;
     if (!on_replies(l) && !on_policy(l))
-        return 0;                       /* never matches anyway */
+        return 0; /* never matches anyway */
     if ((em->stages & lm->stages) != lm->stages)
         return 0;
     if (em->source && !(lm->source && strcmp(em->source, lm->source) == 0))
@@ -291,12 +295,14 @@ static void check_shadowed(struct load_ctx *x)
             conf_rule_label(e, ee, sizeof ee);
             if (strcmp(e->file, l->file) == 0)
                 conf_diag(x, l->file, l->line, "shadowed-rule", DIAG_WARNING,
-                        "%s can never match: %s at line %d comes first and matches everything "
-                        "it would match", le, ee, e->line);
+                          "%s can never match: %s at line %d comes first and matches everything "
+                          "it would match",
+                          le, ee, e->line);
             else
                 conf_diag(x, l->file, l->line, "shadowed-rule", DIAG_WARNING,
-                        "%s can never match: %s at %s:%d comes first and matches everything "
-                        "it would match", le, ee, e->file, e->line);
+                          "%s can never match: %s at %s:%d comes first and matches everything "
+                          "it would match",
+                          le, ee, e->file, e->line);
             shadowed = 1;
         }
         /* A shadowed rule covers nothing its shadow does not: no candidate. */
@@ -378,7 +384,7 @@ static enum tok lex_next(struct lex *l, char *punct, int *line)
             l->line += *p == '\n';
         }
         if (*p != '"')
-            return T_OTHER;             /* unterminated: libconfig reports it */
+            return T_OTHER; /* unterminated: libconfig reports it */
         l->p = p + 1;
         return T_STRING;
     }
@@ -392,7 +398,8 @@ static enum tok lex_next(struct lex *l, char *punct, int *line)
         while (is_name_char((unsigned char)p[n]))
             n++;
         l->p += n;
-        if ((n == 4 && strncasecmp(p, "true", 4) == 0) || (n == 5 && strncasecmp(p, "false", 5) == 0))
+        if ((n == 4 && strncasecmp(p, "true", 4) == 0)
+            || (n == 5 && strncasecmp(p, "false", 5) == 0))
             return T_SCALAR;
         return T_NAME;
     }
@@ -403,7 +410,7 @@ static enum tok lex_next(struct lex *l, char *punct, int *line)
         l->p += n;
         return T_SCALAR;
     }
-    return T_OTHER;                     /* @include, garbage: libconfig's business */
+    return T_OTHER; /* @include, garbage: libconfig's business */
 }
 
 enum pstate { S_NAME, S_ASSIGN, S_VALUE, S_AFTER, V_FIRST, V_NEXT, V_AFTER };
@@ -411,17 +418,18 @@ enum pstate { S_NAME, S_ASSIGN, S_VALUE, S_AFTER, V_FIRST, V_NEXT, V_AFTER };
 
 int conf_precheck_syntax(struct load_ctx *x, const char *text, const char *file)
 {
-    char stack[SYNTAX_MAX_DEPTH] = "";  /* '{', '[', '(' */
+    char stack[SYNTAX_MAX_DEPTH] = ""; /* '{', '[', '(' */
     int depth = 0, last_string = 0, line = 1;
     enum pstate st = S_NAME;
-    struct lex l = { text, 1 };
+    struct lex l = {text, 1};
     for (;;) {
         char c = 0;
         enum tok t = lex_next(&l, &c, &line);
         char ctx = depth ? stack[depth - 1] : 0;
         int settings = ctx == 0 || ctx == '{';
-        int closer = t == T_PUNCT && ((c == '}' && ctx == '{') || (c == ']' && ctx == '[') ||
-                                      (c == ')' && ctx == '('));
+        int closer =
+            t == T_PUNCT
+            && ((c == '}' && ctx == '{') || (c == ']' && ctx == '[') || (c == ')' && ctx == '('));
         int ok = 0, value = 0;
         if (t == T_OTHER)
             return 0;
@@ -474,10 +482,10 @@ int conf_precheck_syntax(struct load_ctx *x, const char *text, const char *file)
         }
         if (!ok) {
             if (t != T_STRING)
-                return 0;       /* libconfig reports this one without leaking */
+                return 0; /* libconfig reports this one without leaking */
             conf_diag(x, file, line, "syntax", DIAG_ERROR,
-                    "syntax error: a string cannot stand here (a missing \"=\", \";\" or "
-                    "brackets before it, or a stray quote?)");
+                      "syntax error: a string cannot stand here (a missing \"=\", \";\" or "
+                      "brackets before it, or a stray quote?)");
             return -1;
         }
         if (value) {

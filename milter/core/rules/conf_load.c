@@ -37,12 +37,12 @@
 #include "rules.h"
 
 #define DEFAULT_SOCKET "unix:/run/milter-reword/milter-reword.sock"
-#define CONFIG_MAX_BYTES (64 << 20)   /* a bigger rule file is a mistake */
+#define CONFIG_MAX_BYTES (64 << 20) /* a bigger rule file is a mistake */
 
 /* ---- diagnostics and setting helpers (shared with conf_check.c) ---- */
 
 void conf_diag(struct load_ctx *x, const char *file, int line, const char *id,
-             enum diag_severity sev, const char *fmt, ...)
+               enum diag_severity sev, const char *fmt, ...)
 {
     char *msg = NULL;
     va_list ap;
@@ -80,7 +80,8 @@ const char *conf_type_name(int type)
 {
     switch (type) {
     case CONFIG_TYPE_GROUP: return "group { }";
-    case CONFIG_TYPE_INT: case CONFIG_TYPE_INT64: return "number";
+    case CONFIG_TYPE_INT:
+    case CONFIG_TYPE_INT64: return "number";
     case CONFIG_TYPE_FLOAT: return "decimal number";
     case CONFIG_TYPE_STRING: return "string";
     case CONFIG_TYPE_BOOL: return "boolean";
@@ -100,7 +101,7 @@ const char *conf_rule_label(const struct rule *r, char *buf, size_t len)
 }
 
 void conf_check_keys(struct load_ctx *x, const config_setting_t *g, const char *const *known,
-                   const char *where, enum diag_severity sev)
+                     const char *where, enum diag_severity sev)
 {
     int n = config_setting_length(g);
     for (int i = 0; i < n; i++) {
@@ -113,15 +114,15 @@ void conf_check_keys(struct load_ctx *x, const config_setting_t *g, const char *
             ok = strcmp(*k, name) == 0;
         if (!ok)
             conf_diag(x, conf_file(x, m), conf_line(m), "unknown-key", sev,
-                    "unknown key \"%s\" in %s", name, where);
+                      "unknown key \"%s\" in %s", name, where);
     }
 }
 
 void conf_bad_type(struct load_ctx *x, const config_setting_t *s, const char *what,
-                     const char *want)
+                   const char *want)
 {
     conf_diag(x, conf_file(x, s), conf_line(s), "bad-type", DIAG_ERROR, "%s must be %s, not a %s",
-            what, want, conf_type_name(config_setting_type(s)));
+              what, want, conf_type_name(config_setting_type(s)));
 }
 
 /* The string value of s, or NULL with a bad-type error. */
@@ -136,7 +137,7 @@ const char *conf_string(struct load_ctx *x, const config_setting_t *s, const cha
 /* Calls fn for each string of a string or an array/list of strings. */
 
 void conf_for_strings(struct load_ctx *x, const config_setting_t *s, const char *what,
-                        ld_string_fn fn, void *arg)
+                      ld_string_fn fn, void *arg)
 {
     int type = config_setting_type(s);
     if (type == CONFIG_TYPE_STRING) {
@@ -149,7 +150,8 @@ void conf_for_strings(struct load_ctx *x, const config_setting_t *s, const char 
     }
     int n = config_setting_length(s);
     if (n == 0)
-        conf_diag(x, conf_file(x, s), conf_line(s), "bad-type", DIAG_ERROR, "%s is an empty list", what);
+        conf_diag(x, conf_file(x, s), conf_line(s), "bad-type", DIAG_ERROR, "%s is an empty list",
+                  what);
     for (int i = 0; i < n; i++) {
         const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
         const char *v = conf_string(x, e, what);
@@ -218,9 +220,8 @@ static int socket_mode_value(const config_setting_t *s)
     return d2 * 64 + d1 * 8 + d0;
 }
 
-static const char *const milter_keys[] = {
-    "socket", "mode", "on_error", "socket_mode", "user", "pidfile", NULL
-};
+static const char *const milter_keys[] = {"socket", "mode",    "on_error", "socket_mode",
+                                          "user",   "pidfile", NULL};
 
 static void read_milter(struct load_ctx *x, const config_setting_t *g)
 {
@@ -233,14 +234,15 @@ static void read_milter(struct load_ctx *x, const config_setting_t *g)
     const config_setting_t *s;
     if ((s = config_setting_get_member(g, "socket"))) {
         const char *v = conf_string(x, s, "milter.socket");
-        static const char *const kinds[] = { "unix:", "local:", "inet:", "inet6:", "/" };
+        static const char *const kinds[] = {"unix:", "local:", "inet:", "inet6:", "/"};
         int ok = 0;
         for (size_t i = 0; v && i < sizeof kinds / sizeof kinds[0]; i++)
             ok |= strncmp(v, kinds[i], strlen(kinds[i])) == 0 && strlen(v) > strlen(kinds[i]);
         if (v && !ok)
             conf_diag(x, conf_file(x, s), conf_line(s), "bad-type", DIAG_ERROR,
-                    "milter.socket \"%.80s\" is not a milter socket: use unix:PATH, "
-                    "inet:PORT@HOST or inet6:PORT@HOST", v);
+                      "milter.socket \"%.80s\" is not a milter socket: use unix:PATH, "
+                      "inet:PORT@HOST or inet6:PORT@HOST",
+                      v);
         else if (v) {
             free(c->socket);
             c->socket = conf_strdup(x, v);
@@ -254,7 +256,7 @@ static void read_milter(struct load_ctx *x, const config_setting_t *g)
             c->mode = MODE_AUDIT;
         else if (v)
             conf_diag(x, conf_file(x, s), conf_line(s), "bad-type", DIAG_ERROR,
-                    "milter.mode must be \"enforce\" or \"audit\", not \"%.40s\"", v);
+                      "milter.mode must be \"enforce\" or \"audit\", not \"%.40s\"", v);
     }
     if ((s = config_setting_get_member(g, "on_error"))) {
         const char *v = conf_string(x, s, "milter.on_error");
@@ -263,13 +265,13 @@ static void read_milter(struct load_ctx *x, const config_setting_t *g)
             c->on_error = (enum action)a;
         else if (v)
             conf_diag(x, conf_file(x, s), conf_line(s), "unknown-action", DIAG_ERROR,
-                    "milter.on_error must be tempfail, reject or accept, not \"%.40s\"", v);
+                      "milter.on_error must be tempfail, reject or accept, not \"%.40s\"", v);
     }
     if ((s = config_setting_get_member(g, "socket_mode"))) {
         int m = socket_mode_value(s);
         if (m < 0)
             conf_diag(x, conf_file(x, s), conf_line(s), "bad-type", DIAG_ERROR,
-                    "milter.socket_mode must be an octal file mode such as \"0660\"");
+                      "milter.socket_mode must be an octal file mode such as \"0660\"");
         else
             c->socket_mode = m;
     }
@@ -279,7 +281,7 @@ static void read_milter(struct load_ctx *x, const config_setting_t *g)
         set_str(x, s, "milter.pidfile", &c->pidfile);
 }
 
-static const char *const audit_keys[] = { "syslog_facility", "jsonl", NULL };
+static const char *const audit_keys[] = {"syslog_facility", "jsonl", NULL};
 
 static void read_audit(struct load_ctx *x, const config_setting_t *g)
 {
@@ -292,14 +294,16 @@ static void read_audit(struct load_ctx *x, const config_setting_t *g)
     const config_setting_t *s;
     if ((s = config_setting_get_member(g, "syslog_facility"))) {
         const char *v = conf_string(x, s, "audit.syslog_facility");
-        int ok = v && (strcmp(v, "mail") == 0 || strcmp(v, "daemon") == 0 ||
-                       (strncmp(v, "local", 5) == 0 && v[5] >= '0' && v[5] <= '7' && !v[6]));
+        int ok = v
+                 && (strcmp(v, "mail") == 0 || strcmp(v, "daemon") == 0
+                     || (strncmp(v, "local", 5) == 0 && v[5] >= '0' && v[5] <= '7' && !v[6]));
         if (ok) {
             free(c->syslog_facility);
             c->syslog_facility = conf_strdup(x, v);
         } else if (v)
-            conf_diag(x, conf_file(x, s), conf_line(s), "bad-type", DIAG_ERROR,
-                    "audit.syslog_facility must be mail, daemon or local0 to local7, not \"%.40s\"", v);
+            conf_diag(
+                x, conf_file(x, s), conf_line(s), "bad-type", DIAG_ERROR,
+                "audit.syslog_facility must be mail, daemon or local0 to local7, not \"%.40s\"", v);
     }
     if ((s = config_setting_get_member(g, "jsonl")))
         set_str(x, s, "audit.jsonl", &x->cfg->jsonl);
@@ -369,8 +373,8 @@ static void collect_include(struct load_ctx *x, const config_setting_t *s, const
     il->n++;
 }
 
-static void load_file(struct load_ctx *x, const char *path, const char *text,
-                      const char *from_file, int from_line);
+static void load_file(struct load_ctx *x, const char *path, const char *text, const char *from_file,
+                      int from_line);
 
 static int cmp_str(const void *a, const void *b)
 {
@@ -385,7 +389,7 @@ static __thread char glob_errpath[PATH_MAX];
 static int glob_failed(const char *epath, int eerrno)
 {
     if (eerrno == ENOENT)
-        return 0;           /* a directory a wildcard names that is not there: no match */
+        return 0; /* a directory a wildcard names that is not there: no match */
     if (glob_errno == 0) {
         glob_errno = eerrno;
         snprintf(glob_errpath, sizeof glob_errpath, "%s", epath);
@@ -419,11 +423,10 @@ static void include_glob(struct load_ctx *x, const char *full, const char *from_
     glob_base_dir(full, base, sizeof base);
     int err = stat(base, &st) < 0 ? errno : !S_ISDIR(st.st_mode) ? ENOTDIR : 0;
     if (err == ENOENT)
-        return;             /* no such directory: nothing to lose, as documented */
+        return; /* no such directory: nothing to lose, as documented */
     if (err) {
         conf_diag(x, from_file, line, "include-failed", DIAG_ERROR,
-                "cannot read directory %s of include \"%.200s\": %s", base, full,
-                strerror(err));
+                  "cannot read directory %s of include \"%.200s\": %s", base, full, strerror(err));
         return;
     }
     conf_check_perms(x, base, PERM_DIR_OF_GLOB, from_file, line);
@@ -437,18 +440,18 @@ static void include_glob(struct load_ctx *x, const char *full, const char *from_
             load_file(x, g.gl_pathv[i], NULL, from_file, line);
     } else if (rc == GLOB_ABORTED && glob_errno != 0)
         conf_diag(x, from_file, line, "include-failed", DIAG_ERROR,
-                "cannot read directory %s of include \"%.200s\": %s", glob_errpath, full,
-                strerror(glob_errno));
+                  "cannot read directory %s of include \"%.200s\": %s", glob_errpath, full,
+                  strerror(glob_errno));
     else if (rc != GLOB_NOMATCH)
         conf_diag(x, from_file, line, "include-failed", DIAG_ERROR,
-                "cannot expand include \"%.200s\": %s", full,
-                rc == GLOB_NOSPACE ? "out of memory" : "read error");
+                  "cannot expand include \"%.200s\": %s", full,
+                  rc == GLOB_NOSPACE ? "out of memory" : "read error");
     if (rc != GLOB_NOMATCH)
         globfree(&g);
 }
 
-static void include_one(struct load_ctx *x, const char *dir, const char *pat,
-                        const char *from_file, int line)
+static void include_one(struct load_ctx *x, const char *dir, const char *pat, const char *from_file,
+                        int line)
 {
     char *full = NULL;
     if (pat[0] == '\0') {
@@ -470,19 +473,19 @@ static void include_one(struct load_ctx *x, const char *dir, const char *pat,
     free(full);
 }
 
-static const char *const main_keys[] = { "milter", "audit", "include", "exclude", "rules",
-                                         "upstreams", NULL };
-static const char *const included_keys[] = { "include", "rules", NULL };
+static const char *const main_keys[] = {"milter", "audit",     "include", "exclude",
+                                        "rules",  "upstreams", NULL};
+static const char *const included_keys[] = {"include", "rules", NULL};
 
 static void read_tree(struct load_ctx *x, config_t *cf, const char *path)
 {
     const config_setting_t *root = config_root_setting(cf), *s;
-    int is_main = x->depth == 1;      /* this file is on the stack already */
+    int is_main = x->depth == 1; /* this file is on the stack already */
     if (is_main)
         conf_check_keys(x, root, main_keys, "the top level", DIAG_WARNING);
     else
         conf_check_keys(x, root, included_keys,
-                      "an included file (only rules and include are read there)", DIAG_WARNING);
+                        "an included file (only rules and include are read there)", DIAG_WARNING);
     if (is_main && (s = config_setting_get_member(root, "upstreams")))
         conf_read_upstreams(x, s);
     if (is_main && (s = config_setting_get_member(root, "milter")))
@@ -498,14 +501,14 @@ static void read_tree(struct load_ctx *x, config_t *cf, const char *path)
     if (src >= 0)
         x->cfg->sources[src].nrules = x->cfg->nrules - x->cfg->sources[src].first_rule;
 
-    struct include_list il = { NULL, NULL, 0 };
+    struct include_list il = {NULL, NULL, 0};
     s = config_setting_get_member(root, "include");
     if (s && !(config_setting_is_aggregate(s) && config_setting_length(s) == 0))
         conf_for_strings(x, s, "include", collect_include, &il);
-    config_destroy(cf);        /* the includes do not need this tree */
+    config_destroy(cf); /* the includes do not need this tree */
 
     char *dup = strdup(path);
-    const char *dir = dup && strchr(dup, '/') ? dirname(dup) : NULL;   /* NULL: cwd */
+    const char *dir = dup && strchr(dup, '/') ? dirname(dup) : NULL; /* NULL: cwd */
     for (size_t i = 0; i < il.n; i++) {
         include_one(x, dir, il.pat[i], path, il.line[i]);
         free(il.pat[i]);
@@ -520,8 +523,8 @@ static char *read_text(struct load_ctx *x, const char *path, const char *rep_fil
 {
     FILE *f = fopen(path, "rb");
     if (f == NULL) {
-        conf_diag(x, rep_file, rep_line, "include-failed", DIAG_ERROR, "cannot read %s: %s",
-                path, strerror(errno));
+        conf_diag(x, rep_file, rep_line, "include-failed", DIAG_ERROR, "cannot read %s: %s", path,
+                  strerror(errno));
         return NULL;
     }
     size_t len = 0, cap = 0;
@@ -530,7 +533,7 @@ static char *read_text(struct load_ctx *x, const char *path, const char *rep_fil
         if (cap - len < 4096) {
             if (cap >= CONFIG_MAX_BYTES) {
                 conf_diag(x, rep_file, rep_line, "include-failed", DIAG_ERROR,
-                        "cannot read %s: larger than %d MiB", path, CONFIG_MAX_BYTES >> 20);
+                          "cannot read %s: larger than %d MiB", path, CONFIG_MAX_BYTES >> 20);
                 break;
             }
             cap = cap ? cap * 2 : 65536;
@@ -545,8 +548,8 @@ static char *read_text(struct load_ctx *x, const char *path, const char *rep_fil
         len += n;
         if (n == 0) {
             if (ferror(f))
-                conf_diag(x, rep_file, rep_line, "include-failed", DIAG_ERROR,
-                        "cannot read %s: %s", path, strerror(errno));
+                conf_diag(x, rep_file, rep_line, "include-failed", DIAG_ERROR, "cannot read %s: %s",
+                          path, strerror(errno));
             else {
                 buf[len] = '\0';
                 fclose(f);
@@ -557,7 +560,7 @@ static char *read_text(struct load_ctx *x, const char *path, const char *rep_fil
                 for (const char *p = buf; p < nul; p++)
                     line += *p == '\n';
                 conf_diag(x, path, line, "syntax", DIAG_ERROR,
-                        "syntax error: a NUL byte; this is not a text file");
+                          "syntax error: a NUL byte; this is not a text file");
                 free(buf);
                 return NULL;
             }
@@ -569,8 +572,8 @@ static char *read_text(struct load_ctx *x, const char *path, const char *rep_fil
     return NULL;
 }
 
-static void load_file(struct load_ctx *x, const char *path, const char *text,
-                      const char *from_file, int from_line)
+static void load_file(struct load_ctx *x, const char *path, const char *text, const char *from_file,
+                      int from_line)
 {
     const char *rep_file = from_file ? from_file : path;
     int rep_line = from_file ? from_line : 0;
@@ -587,16 +590,15 @@ static void load_file(struct load_ctx *x, const char *path, const char *text,
             struct stat lst;
             if (err == ENOENT && lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode))
                 conf_diag(x, rep_file, rep_line, "include-failed", DIAG_ERROR,
-                        "cannot read %s: a symbolic link to a file that does not exist", path);
+                          "cannot read %s: a symbolic link to a file that does not exist", path);
             else
-                conf_diag(x, rep_file, rep_line, "include-failed", DIAG_ERROR,
-                        "cannot read %s: %s", path, strerror(err));
+                conf_diag(x, rep_file, rep_line, "include-failed", DIAG_ERROR, "cannot read %s: %s",
+                          path, strerror(err));
             return;
         }
         if (!S_ISREG(st.st_mode)) {
-            conf_diag(x, rep_file, rep_line, "include-failed", DIAG_ERROR,
-                    "cannot read %s: %s", path,
-                    S_ISDIR(st.st_mode) ? "a directory, not a file" : "not a regular file");
+            conf_diag(x, rep_file, rep_line, "include-failed", DIAG_ERROR, "cannot read %s: %s",
+                      path, S_ISDIR(st.st_mode) ? "a directory, not a file" : "not a regular file");
             return;
         }
         real = realpath(path, NULL);
@@ -610,15 +612,15 @@ static void load_file(struct load_ctx *x, const char *path, const char *text,
         for (int i = 0; real && i < x->depth; i++)
             if (x->stack[i] && strcmp(x->stack[i], real) == 0) {
                 conf_diag(x, rep_file, rep_line, "include-failed", DIAG_ERROR,
-                        "%s includes itself (an include loop); it is read only once", path);
+                          "%s includes itself (an include loop); it is read only once", path);
                 free(real);
                 return;
             }
     }
     if (x->depth > INCLUDE_MAX_DEPTH) {
         conf_diag(x, rep_file, rep_line, "include-failed", DIAG_ERROR,
-                "cannot include %s: includes are nested more than %d deep", path,
-                INCLUDE_MAX_DEPTH);
+                  "cannot include %s: includes are nested more than %d deep", path,
+                  INCLUDE_MAX_DEPTH);
         free(real);
         return;
     }
@@ -636,20 +638,19 @@ static void load_file(struct load_ctx *x, const char *path, const char *text,
     config_init(&cf);
     char *dup = strdup(path);
     if (dup)
-        config_set_include_dir(&cf, dirname(dup));  /* for libconfig's own @include */
+        config_set_include_dir(&cf, dirname(dup)); /* for libconfig's own @include */
     int ok = config_read_string(&cf, text);
     free(owned);
     if (!ok) {
         if (config_error_type(&cf) == CONFIG_ERR_FILE_IO)
             conf_diag(x, config_error_file(&cf) ? config_error_file(&cf) : path,
-                    config_error_line(&cf), "include-failed", DIAG_ERROR, "cannot read %s",
-                    path);
+                      config_error_line(&cf), "include-failed", DIAG_ERROR, "cannot read %s", path);
         else {
             const char *why = config_error_text(&cf) ? config_error_text(&cf) : "unreadable";
             if (strcmp(why, "syntax error") == 0)
                 why = "check = ; , { } ( ) [ ] and the quotes around strings";
             conf_diag(x, config_error_file(&cf) ? config_error_file(&cf) : path,
-                    config_error_line(&cf), "syntax", DIAG_ERROR, "syntax error: %s", why);
+                      config_error_line(&cf), "syntax", DIAG_ERROR, "syntax error: %s", why);
         }
         config_destroy(&cf);
         free(dup);
@@ -659,7 +660,7 @@ static void load_file(struct load_ctx *x, const char *path, const char *text,
     const char *saved = x->cur_file;
     x->stack[x->depth++] = real;
     x->cur_file = path;
-    read_tree(x, &cf, path);    /* destroys cf */
+    read_tree(x, &cf, path); /* destroys cf */
     x->cur_file = saved;
     x->stack[--x->depth] = NULL;
     free(real);
@@ -759,7 +760,7 @@ static struct config *load(const char *path, const char *text, struct diag_list 
         conf_free(c);
         return NULL;
     }
-    c->index = rule_index_build(c->rules, c->nrules);   /* NULL (no memory): engine scans all */
+    c->index = rule_index_build(c->rules, c->nrules); /* NULL (no memory): engine scans all */
     /* the text literals side by side: the engine's loop skips a rule on
        one AND without touching the rule itself */
     c->text_sigs = calloc(c->nrules ? c->nrules : 1, sizeof *c->text_sigs);

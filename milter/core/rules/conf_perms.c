@@ -68,7 +68,7 @@ static const char *user_name(uid_t uid, char *buf, size_t len)
 }
 
 void conf_check_perms(struct load_ctx *x, const char *path, enum perm_kind kind,
-                    const char *rep_file, int rep_line)
+                      const char *rep_file, int rep_line)
 {
     struct stat st;
     if (path == NULL || stat(path, &st) < 0 || seen_before(x, path))
@@ -78,18 +78,19 @@ void conf_check_perms(struct load_ctx *x, const char *path, enum perm_kind kind,
     char nbuf[32];
     if ((st.st_mode & S_IWOTH) && !sticky_ok)
         conf_diag(x, rep_file, rep_line, "unsafe-permissions", DIAG_WARNING,
-                "%s %s may be written by every user (mode %04o): whoever writes the rules "
-                "decides what senders are told and whose mail is refused; chmod o-w %s",
-                what, path, (unsigned)(st.st_mode & 07777), path);
+                  "%s %s may be written by every user (mode %04o): whoever writes the rules "
+                  "decides what senders are told and whose mail is refused; chmod o-w %s",
+                  what, path, (unsigned)(st.st_mode & 07777), path);
     else if ((st.st_mode & S_IWGRP) && !sticky_ok && st.st_gid != 0
              && !group_only_owner(st.st_gid, st.st_uid))
         conf_diag(x, rep_file, rep_line, "unsafe-permissions", DIAG_WARNING,
-                "%s %s may be written by group %s (mode %04o): whoever writes the rules "
-                "decides what senders are told and whose mail is refused; chmod g-w %s",
-                what, path, group_name(st.st_gid, nbuf, sizeof nbuf),
-                (unsigned)(st.st_mode & 07777), path);
+                  "%s %s may be written by group %s (mode %04o): whoever writes the rules "
+                  "decides what senders are told and whose mail is refused; chmod g-w %s",
+                  what, path, group_name(st.st_gid, nbuf, sizeof nbuf),
+                  (unsigned)(st.st_mode & 07777), path);
     if (st.st_uid != 0 && st.st_uid != geteuid() && !sticky_ok)
         conf_diag(x, rep_file, rep_line, "unsafe-permissions", DIAG_WARNING,
-                "%s %s belongs to user %s, who can change it (and so the rules); make root "
-                "its owner", what, path, user_name(st.st_uid, nbuf, sizeof nbuf));
+                  "%s %s belongs to user %s, who can change it (and so the rules); make root "
+                  "its owner",
+                  what, path, user_name(st.st_uid, nbuf, sizeof nbuf));
 }

@@ -94,9 +94,10 @@ static struct pattern *compile_re(struct load_ctx *x, const config_setting_t *s,
     size_t off = 0;
     struct pattern *p = pattern_compile(src, err, sizeof err, &off);
     if (p == NULL)
-        conf_diag(x, conf_file(x, s), conf_line(s), "bad-regex", DIAG_ERROR,
-                "%s: the %s pattern \"%.120s\" is not a valid regular expression: %s at offset %zu",
-                b->label, what, src, err, off);
+        conf_diag(
+            x, conf_file(x, s), conf_line(s), "bad-regex", DIAG_ERROR,
+            "%s: the %s pattern \"%.120s\" is not a valid regular expression: %s at offset %zu",
+            b->label, what, src, err, off);
     return p;
 }
 
@@ -116,8 +117,9 @@ static void add_stage(struct load_ctx *x, const config_setting_t *s, const char 
     int st = names_stage_lookup(v);
     if (st < 0)
         conf_diag(x, conf_file(x, s), conf_line(s), "unknown-stage", DIAG_ERROR,
-                "%s: unknown stage \"%.60s\" (known: connect, helo, mail, rcpt, data, header, "
-                "eoh, body, eom, unknown, any)", b->label, v);
+                  "%s: unknown stage \"%.60s\" (known: connect, helo, mail, rcpt, data, header, "
+                  "eoh, body, eom, unknown, any)",
+                  b->label, v);
     else
         b->r->when.stages |= st == STAGE_COUNT ? STAGES_ALL : STAGE_BIT(st);
 }
@@ -128,12 +130,13 @@ static void add_client(struct load_ctx *x, const config_setting_t *s, const char
     struct rule_match *m = &b->r->when;
     struct cidr c;
     if (cidr_parse(v, &c) < 0) {
-        conf_diag(x, conf_file(x, s), conf_line(s), "bad-cidr", DIAG_ERROR,
-                "%s: \"%.60s\" is not an IPv4 or IPv6 address or network (ADDRESS or ADDRESS/PREFIX)",
-                b->label, v);
+        conf_diag(
+            x, conf_file(x, s), conf_line(s), "bad-cidr", DIAG_ERROR,
+            "%s: \"%.60s\" is not an IPv4 or IPv6 address or network (ADDRESS or ADDRESS/PREFIX)",
+            b->label, v);
         return;
     }
-    size_t cap = m->nclients;   /* exact-size growth: lists are short */
+    size_t cap = m->nclients; /* exact-size growth: lists are short */
     struct cidr *nv = realloc(m->clients, (cap + 1) * sizeof *nv);
     if (nv == NULL) {
         conf_diag(x, NULL, 0, "out-of-memory", DIAG_ERROR, "out of memory while loading");
@@ -164,8 +167,8 @@ static int macro_name_ok(const char *s, size_t len)
     if (len == 0)
         return 0;
     for (size_t i = 0; i < len; i++)
-        if (!(s[i] == '_' || s[i] == '-' || (s[i] >= '0' && s[i] <= '9') ||
-              (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z')))
+        if (!(s[i] == '_' || s[i] == '-' || (s[i] >= '0' && s[i] <= '9')
+              || (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z')))
             return 0;
     return 1;
 }
@@ -182,8 +185,8 @@ static void store_macro(struct load_ctx *x, const config_setting_t *s, struct ru
         stored = NULL;
     else if (!macro_name_ok(name, len)) {
         conf_diag(x, conf_file(x, s), conf_line(s), "bad-type", DIAG_ERROR,
-                "%s: \"%.*s\" is not a macro name (letters, digits, \"_\", optionally in braces)",
-                b->label, (int)(len > 60 ? 60 : len), name);
+                  "%s: \"%.*s\" is not a macro name (letters, digits, \"_\", optionally in braces)",
+                  b->label, (int)(len > 60 ? 60 : len), name);
         return;
     }
     if (stored == NULL) {
@@ -216,7 +219,7 @@ static void add_macro(struct load_ctx *x, const config_setting_t *s, const char 
         len--;
     if (eq == NULL || len == 0 || eq < name) {
         conf_diag(x, conf_file(x, s), conf_line(s), "bad-type", DIAG_ERROR,
-                "%s: macro condition \"%.60s\" must look like \"{name} = regex\"", b->label, v);
+                  "%s: macro condition \"%.60s\" must look like \"{name} = regex\"", b->label, v);
         return;
     }
     store_macro(x, s, b, name, len, skip_ws(eq + 1));
@@ -236,7 +239,7 @@ static void add_header(struct load_ctx *x, const config_setting_t *s, const char
         ok = (unsigned char)name[i] > 32 && (unsigned char)name[i] < 127;
     if (!ok) {
         conf_diag(x, conf_file(x, s), conf_line(s), "bad-type", DIAG_ERROR,
-                "%s: header condition \"%.60s\" must look like \"Name: regex\"", b->label, v);
+                  "%s: header condition \"%.60s\" must look like \"Name: regex\"", b->label, v);
         return;
     }
     char *hname = strndup(name, end);
@@ -264,15 +267,16 @@ static void when_source(struct load_ctx *x, const config_setting_t *s, struct ru
     if (v == NULL)
         return;
     if (strcasecmp(v, "any") == 0)
-        return;                                     /* NULL = any */
+        return; /* NULL = any */
     if (strcasecmp(v, "self") == 0 || strcasecmp(v, "mta") == 0) {
         b->r->when.source = conf_strdup(x, strcasecmp(v, "self") == 0 ? "self" : "mta");
         return;
     }
     if (!is_upstream(x, v))
         conf_diag(x, conf_file(x, s), conf_line(s), "unknown-source", DIAG_WARNING,
-                "%s: source \"%.60s\" is not self, mta, any or a milter named in upstreams; "
-                "the rule can only match if such an upstream reports replies", b->label, v);
+                  "%s: source \"%.60s\" is not self, mta, any or a milter named in upstreams; "
+                  "the rule can only match if such an upstream reports replies",
+                  b->label, v);
     b->r->when.source = conf_strdup(x, v);
 }
 
@@ -286,15 +290,17 @@ static void when_code(struct load_ctx *x, const config_setting_t *s, struct rule
         if (conf_basic_code_ok(v))
             m->code = (int)v;
         else
-            conf_diag(x, conf_file(x, s), conf_line(s), "bad-code", DIAG_ERROR,
-                    "%s: %lld is not a reply code: use a code such as 550 or a class such as \"5xx\"",
-                    b->label, v);
+            conf_diag(
+                x, conf_file(x, s), conf_line(s), "bad-code", DIAG_ERROR,
+                "%s: %lld is not a reply code: use a code such as 550 or a class such as \"5xx\"",
+                b->label, v);
     } else if (type == CONFIG_TYPE_STRING) {
         const char *v = config_setting_get_string(s);
         if (conf_parse_basic_code(v, &m->code, &m->code_class) < 0)
             conf_diag(x, conf_file(x, s), conf_line(s), "bad-code", DIAG_ERROR,
-                    "%s: \"%.40s\" is not a reply code: use a code such as 550 or a class such as \"5xx\"",
-                    b->label, v);
+                      "%s: \"%.40s\" is not a reply code: use a code such as 550 or a class such "
+                      "as \"5xx\"",
+                      b->label, v);
     } else
         conf_bad_type(x, s, "when.code", "a number or a string");
 }
@@ -311,12 +317,14 @@ static void add_enhanced(struct load_ctx *x, const config_setting_t *s, const ch
     int cls, sub, det;
     if (conf_parse_enhanced(v, 1, &cls, &sub, &det) < 0)
         conf_diag(x, conf_file(x, s), conf_line(s), "bad-enhanced-code", DIAG_ERROR,
-                "%s: \"%.40s\" is not an enhanced status code: use class.subject.detail such as "
-                "5.7.1, a pattern such as 5.7.* or 5.*.*, or \"none\"", b->label, v);
+                  "%s: \"%.40s\" is not an enhanced status code: use class.subject.detail such as "
+                  "5.7.1, a pattern such as 5.7.* or 5.*.*, or \"none\"",
+                  b->label, v);
     else if (m->has_enhanced)
         conf_diag(x, conf_file(x, s), conf_line(s), "bad-type", DIAG_ERROR,
-                "%s: when.enhanced takes one code pattern (and \"none\"), not a second one "
-                "(\"%.40s\"): write a second rule", b->label, v);
+                  "%s: when.enhanced takes one code pattern (and \"none\"), not a second one "
+                  "(\"%.40s\"): write a second rule",
+                  b->label, v);
     else {
         m->has_enhanced = 1;
         m->enh_class = cls;
@@ -351,7 +359,7 @@ static void when_macro(struct load_ctx *x, const config_setting_t *s, struct rul
         conf_for_strings(x, s, "when.macro", add_macro, b);
         return;
     }
-    int n = config_setting_length(s);          /* macro = { auth_type = "^PLAIN$"; } */
+    int n = config_setting_length(s); /* macro = { auth_type = "^PLAIN$"; } */
     for (int i = 0; i < n; i++) {
         const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
         const char *src = conf_string(x, e, "a macro condition");
@@ -361,10 +369,9 @@ static void when_macro(struct load_ctx *x, const config_setting_t *s, struct rul
     }
 }
 
-static const char *const when_keys[] = {
-    "stage", "source", "code", "enhanced", "text", "sender", "rcpt", "helo", "client",
-    "client_name", "auth", "macro", "header", NULL
-};
+static const char *const when_keys[] = {"stage",  "source", "code",   "enhanced", "text",
+                                        "sender", "rcpt",   "helo",   "client",   "client_name",
+                                        "auth",   "macro",  "header", NULL};
 
 static void build_when(struct load_ctx *x, const config_setting_t *w, struct rule_build *b)
 {
@@ -409,22 +416,24 @@ static void build_when(struct load_ctx *x, const config_setting_t *w, struct rul
         }
     }
     if (stage && m->stages == 0)
-        m->stages = STAGES_ALL;         /* only bad names: already an error */
+        m->stages = STAGES_ALL; /* only bad names: already an error */
     int wcls = m->code ? m->code / 100 : m->code_class;
     if (wcls && m->has_enhanced && m->enh_class > 0 && m->enh_class != wcls)
         conf_diag(x, b->r->file, b->a->line_enh, "class-mismatch", DIAG_ERROR,
-                "%s can never match: its code condition is class %dxx but its enhanced code "
-                "condition is class %d", b->label, wcls, m->enh_class);
+                  "%s can never match: its code condition is class %dxx but its enhanced code "
+                  "condition is class %d",
+                  b->label, wcls, m->enh_class);
     unsigned eom = STAGE_BIT(STAGE_EOM) | STAGE_BIT(STAGE_HEADER);
     if (header && !(m->stages & eom))
         conf_diag(x, conf_file(x, header), conf_line(header), "header-not-at-eom", DIAG_WARNING,
-                "%s: header conditions can only match at stage eom (or header); this rule's "
-                "stages never see the message headers", b->label);
+                  "%s: header conditions can only match at stage eom (or header); this rule's "
+                  "stages never see the message headers",
+                  b->label);
 }
 
 /* ---- rules ---- */
 
-static const char *const rule_keys[] = { "name", "when", "action", "reply", NULL };
+static const char *const rule_keys[] = {"name", "when", "action", "reply", NULL};
 
 static int append_rule(struct load_ctx *x, const struct rule *r, const struct rule_aux *a)
 {
@@ -476,7 +485,7 @@ static void build_rule(struct load_ctx *x, const config_setting_t *s)
 {
     struct rule r;
     struct rule_aux a;
-    struct rule_build b = { &r, &a, "" };
+    struct rule_build b = {&r, &a, ""};
     memset(&r, 0, sizeof r);
     memset(&a, 0, sizeof a);
     r.when.stages = STAGES_ALL;
@@ -496,7 +505,8 @@ static void build_rule(struct load_ctx *x, const config_setting_t *s)
         r.name = conf_strdup(x, nm);
     else if (name == NULL || nm)
         conf_diag(x, r.file, r.line, "missing-name", DIAG_ERROR,
-                "the rule at line %d has no name: give every rule a unique name = \"...\"", r.line);
+                  "the rule at line %d has no name: give every rule a unique name = \"...\"",
+                  r.line);
     conf_rule_label(&r, b.label, sizeof b.label);
     conf_check_keys(x, s, rule_keys, b.label, DIAG_ERROR);
 
@@ -514,8 +524,9 @@ static void build_rule(struct load_ctx *x, const config_setting_t *s)
         a.line_action = conf_line(act);
         if (v && ac < 0)
             conf_diag(x, conf_file(x, act), conf_line(act), "unknown-action", DIAG_ERROR,
-                    "%s: unknown action \"%.40s\" (known: rewrite, reject, tempfail, accept, "
-                    "discard, log)", b.label, v);
+                      "%s: unknown action \"%.40s\" (known: rewrite, reject, tempfail, accept, "
+                      "discard, log)",
+                      b.label, v);
         if (ac >= 0) {
             r.action = (enum action)ac;
             r.has_action = 1;
@@ -529,8 +540,9 @@ static void build_rule(struct load_ctx *x, const config_setting_t *s)
 
     if (!when && !act && !reply)
         conf_diag(x, r.file, r.line, "empty-rule", DIAG_WARNING,
-                "%s has no when, action or reply: it matches every reply and only makes it "
-                "well-formed", b.label);
+                  "%s has no when, action or reply: it matches every reply and only makes it "
+                  "well-formed",
+                  b.label);
     if (r.has_reply)
         conf_check_rule_reply(x, &r, &a);
     a.failed = x->nerr > nerr0 || conf_new_errors(x, dl0);
@@ -578,14 +590,15 @@ static struct template *reply_line(struct load_ctx *x, const config_setting_t *s
     int line = conf_line(s);
     if (strpbrk(src, "\r\n")) {
         conf_diag(x, file, line, "crlf-in-text", DIAG_ERROR,
-                "%s: the reply %s contains a line break; use lines = [ \"...\", \"...\" ] "
-                "for a reply of several lines", b->label, what);
+                  "%s: the reply %s contains a line break; use lines = [ \"...\", \"...\" ] "
+                  "for a reply of several lines",
+                  b->label, what);
         return NULL;
     }
     for (const unsigned char *p = (const unsigned char *)src; *p; p++)
         if ((*p < 32 && *p != '\t') || *p == 127) {
             conf_diag(x, file, line, "control-char", DIAG_ERROR,
-                    "%s: the reply %s contains the control character 0x%02x", b->label, what, *p);
+                      "%s: the reply %s contains the control character 0x%02x", b->label, what, *p);
             return NULL;
         }
     size_t dl0 = x->dl->n;
@@ -593,7 +606,7 @@ static struct template *reply_line(struct load_ctx *x, const config_setting_t *s
     if (t == NULL || conf_new_errors(x, dl0)) {
         if (t == NULL && !conf_new_errors(x, dl0))
             conf_diag(x, file, line, "bad-template", DIAG_ERROR,
-                    "%s: the reply %s cannot be compiled", b->label, what);
+                      "%s: the reply %s cannot be compiled", b->label, what);
         else
             x->nerr++;
         template_free(t);
@@ -602,13 +615,13 @@ static struct template *reply_line(struct load_ctx *x, const config_setting_t *s
     size_t lit = literal_len(src), max = template_max_len(t);
     if (lit > REPLY_MAX_LINE_LEN)
         conf_diag(x, file, line, "line-too-long", DIAG_ERROR,
-                "%s: the reply %s is %zu characters long; a reply line can hold at most %d",
-                b->label, what, lit, REPLY_MAX_LINE_LEN);
+                  "%s: the reply %s is %zu characters long; a reply line can hold at most %d",
+                  b->label, what, lit, REPLY_MAX_LINE_LEN);
     else if (max > REPLY_MAX_LINE_LEN)
         conf_diag(x, file, line, "line-too-long", DIAG_WARNING,
-                "%s: the reply %s can grow to %zu characters when its variables are long "
-                "(at most %d fit on a line; longer text is split)", b->label, what, max,
-                REPLY_MAX_LINE_LEN);
+                  "%s: the reply %s can grow to %zu characters when its variables are long "
+                  "(at most %d fit on a line; longer text is split)",
+                  b->label, what, max, REPLY_MAX_LINE_LEN);
     /* cppcheck 2.10 reads "struct template" as C++ and takes t for an int */
     // cppcheck-suppress CastIntegerToAddressAtReturn
     return t;
@@ -639,14 +652,15 @@ static void reply_code(struct load_ctx *x, const config_setting_t *s, struct rul
             code = (int)v;
         else
             conf_diag(x, conf_file(x, s), conf_line(s), "bad-code", DIAG_ERROR,
-                    "%s: %lld is not a reply code: a reply needs a code such as 550 or 451",
-                    b->label, v);
+                      "%s: %lld is not a reply code: a reply needs a code such as 550 or 451",
+                      b->label, v);
     } else if (type == CONFIG_TYPE_STRING) {
         const char *v = config_setting_get_string(s);
         if (conf_parse_basic_code(v, &code, NULL) < 0)
             conf_diag(x, conf_file(x, s), conf_line(s), "bad-code", DIAG_ERROR,
-                    "%s: \"%.40s\" is not a reply code: a reply needs an exact code such as "
-                    "550 or 451", b->label, v);
+                      "%s: \"%.40s\" is not a reply code: a reply needs an exact code such as "
+                      "550 or 451",
+                      b->label, v);
     } else
         conf_bad_type(x, s, "reply.code", "a number such as 550");
     b->r->reply.code = code;
@@ -659,9 +673,8 @@ static size_t url_line_len(const char *url)
     return strlen(REPLY_URL_PREFIX) + sanitize_escaped_len(url, strlen(url));
 }
 
-static const char *const reply_keys[] = {
-    "code", "enhanced", "text", "lines", "footer", "url", NULL
-};
+static const char *const reply_keys[] = {"code",   "enhanced", "text", "lines",
+                                         "footer", "url",      NULL};
 
 void conf_build_reply(struct load_ctx *x, struct rule_build *b, const config_setting_t *g)
 {
@@ -680,14 +693,15 @@ void conf_build_reply(struct load_ctx *x, struct rule_build *b, const config_set
             rr->enhanced = conf_strdup(x, v);
         else if (v)
             conf_diag(x, conf_file(x, s), conf_line(s), "bad-enhanced-code", DIAG_ERROR,
-                    "%s: \"%.40s\" is not an enhanced status code: a reply needs "
-                    "class.subject.detail such as 5.7.1", b->label, v);
+                      "%s: \"%.40s\" is not an enhanced status code: a reply needs "
+                      "class.subject.detail such as 5.7.1",
+                      b->label, v);
     }
     text = config_setting_get_member(g, "text");
     lines = config_setting_get_member(g, "lines");
     if (text && lines)
         conf_diag(x, conf_file(x, lines), conf_line(lines), "bad-type", DIAG_ERROR,
-                "%s: give the reply either text or lines, not both", b->label);
+                  "%s: give the reply either text or lines, not both", b->label);
     else if (text) {
         const char *v = conf_string(x, text, "reply.text");
         struct template *t = v ? reply_line(x, text, b, "text", v) : NULL;
@@ -711,24 +725,24 @@ void conf_build_reply(struct load_ctx *x, struct rule_build *b, const config_set
         const char *v = conf_string(x, s, "reply.url");
         if (v && strpbrk(v, "\r\n"))
             conf_diag(x, conf_file(x, s), conf_line(s), "crlf-in-text", DIAG_ERROR,
-                    "%s: reply.url contains a line break", b->label);
+                      "%s: reply.url contains a line break", b->label);
         else if (v && url_line_len(v) > REPLY_MAX_LINE_LEN)
             conf_diag(x, conf_file(x, s), conf_line(s), "line-too-long", DIAG_ERROR,
-                    "%s: reply.url makes a line of %zu characters (\"" REPLY_URL_PREFIX "\" and "
-                    "\"%%\" doubled included); a reply line can hold at most %d",
-                    b->label, url_line_len(v), REPLY_MAX_LINE_LEN);
+                      "%s: reply.url makes a line of %zu characters (\"" REPLY_URL_PREFIX "\" and "
+                      "\"%%\" doubled included); a reply line can hold at most %d",
+                      b->label, url_line_len(v), REPLY_MAX_LINE_LEN);
         else if (v && strpbrk(v, " \t"))
             conf_diag(x, conf_file(x, s), conf_line(s), "bad-type", DIAG_ERROR,
-                    "%s: reply.url must be one address without spaces", b->label);
+                      "%s: reply.url must be one address without spaces", b->label);
         else if (v && v[0])
             rr->url = conf_strdup(x, v);
     }
     size_t total = rr->nlines + (rr->footer != NULL) + (rr->url != NULL);
     if (total > REPLY_MAX_LINES)
         conf_diag(x, b->r->file, b->a->line_lines ? b->a->line_lines : b->a->line_reply,
-                "too-many-lines", DIAG_ERROR,
-                "%s: the reply has %zu lines (with footer and url); a reply can have at most %d",
-                b->label, total, REPLY_MAX_LINES);
+                  "too-many-lines", DIAG_ERROR,
+                  "%s: the reply has %zu lines (with footer and url); a reply can have at most %d",
+                  b->label, total, REPLY_MAX_LINES);
 }
 
 void conf_free_rule_reply(struct rule_reply *rr)

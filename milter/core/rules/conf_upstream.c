@@ -16,9 +16,8 @@
 
 #include "rules/conf_int.h"
 
-static const char *const upstream_keys[] = {
-    "name", "socket", "connect_timeout", "timeout", "on_failure", NULL
-};
+static const char *const upstream_keys[] = {"name",    "socket",     "connect_timeout",
+                                            "timeout", "on_failure", NULL};
 
 static void remember_name(struct load_ctx *x, const char *name)
 {
@@ -39,8 +38,8 @@ static int name_ok(const char *v)
         return 0;
     for (size_t i = 0; i < n; i++) {
         char c = v[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '-' || c == '_' || c == '.'))
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-'
+              || c == '_' || c == '.'))
             return 0;
     }
     return strcmp(v, "self") != 0 && strcmp(v, "mta") != 0 && strcmp(v, "any") != 0;
@@ -70,10 +69,11 @@ static int read_seconds(struct load_ctx *x, const config_setting_t *g, const cha
     if (s == NULL)
         return 0;
     int t = config_setting_type(s);
-    long long v = (t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64) ? config_setting_get_int64(s) : -1;
+    long long v =
+        (t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64) ? config_setting_get_int64(s) : -1;
     if (v < 1 || v > 3600) {
         conf_diag(x, conf_file(x, s), conf_line(s), "bad-type", DIAG_ERROR,
-                "upstream %s: %s must be a number of seconds from 1 to 3600", label, key);
+                  "upstream %s: %s must be a number of seconds from 1 to 3600", label, key);
         return -1;
     }
     *out = (int)v;
@@ -92,8 +92,8 @@ static void read_on_failure(struct load_ctx *x, const config_setting_t *g, const
         u->on_failure = (enum action)a;
     else if (v)
         conf_diag(x, conf_file(x, s), conf_line(s), "unknown-action", DIAG_ERROR,
-                "upstream %s: on_failure must be tempfail, reject or accept, not \"%.40s\"",
-                label, v);
+                  "upstream %s: on_failure must be tempfail, reject or accept, not \"%.40s\"",
+                  label, v);
 }
 
 static int is_duplicate(const struct config *c, const char *name)
@@ -116,25 +116,24 @@ static void read_one(struct load_ctx *x, const config_setting_t *g, size_t *cap)
     config_setting_lookup_string(g, "socket", &sock);
     if (name == NULL || !name_ok(name)) {
         conf_diag(x, file, line, "missing-name", DIAG_ERROR,
-                "an upstream needs a name of letters, digits, '-', '_' or '.' (at most 64), "
-                "other than self, mta and any");
+                  "an upstream needs a name of letters, digits, '-', '_' or '.' (at most 64), "
+                  "other than self, mta and any");
         return;
     }
     remember_name(x, name);
     if (is_duplicate(c, name)) {
-        conf_diag(x, file, line, "duplicate-rule", DIAG_ERROR,
-                "upstream %s is listed twice", name);
+        conf_diag(x, file, line, "duplicate-rule", DIAG_ERROR, "upstream %s is listed twice", name);
         return;
     }
     if (sock == NULL || !socket_ok(sock)) {
         conf_diag(x, file, line, "bad-type", DIAG_ERROR,
-                "upstream %s: socket must be unix:PATH, inet:PORT@HOST or inet6:PORT@HOST%s",
-                name, sock ? "" : " (missing)");
+                  "upstream %s: socket must be unix:PATH, inet:PORT@HOST or inet6:PORT@HOST%s",
+                  name, sock ? "" : " (missing)");
         return;
     }
     if (c->nupstreams >= UPSTREAMS_MAX) {
-        conf_diag(x, file, line, "bad-type", DIAG_ERROR,
-                "upstream %s: at most %d upstreams", name, UPSTREAMS_MAX);
+        conf_diag(x, file, line, "bad-type", DIAG_ERROR, "upstream %s: at most %d upstreams", name,
+                  UPSTREAMS_MAX);
         return;
     }
     struct upstream_conf u = {
@@ -142,8 +141,8 @@ static void read_one(struct load_ctx *x, const config_setting_t *g, size_t *cap)
         .timeout = UPSTREAM_DEFAULT_TIMEOUT,
         .on_failure = ACTION_TEMPFAIL,
     };
-    if (read_seconds(x, g, "connect_timeout", name, &u.connect_timeout) < 0 ||
-        read_seconds(x, g, "timeout", name, &u.timeout) < 0)
+    if (read_seconds(x, g, "connect_timeout", name, &u.connect_timeout) < 0
+        || read_seconds(x, g, "timeout", name, &u.timeout) < 0)
         return;
     read_on_failure(x, g, name, &u);
     if (conf_grow(x, (void **)&c->upstreams, cap, c->nupstreams, sizeof *c->upstreams) < 0)

@@ -7,9 +7,9 @@
 #include "rules.h"
 
 static const char *const stage_names[STAGE_COUNT] = {
-    [STAGE_CONNECT] = "connect", [STAGE_HELO] = "helo",   [STAGE_MAIL] = "mail",
-    [STAGE_RCPT] = "rcpt",       [STAGE_DATA] = "data",   [STAGE_HEADER] = "header",
-    [STAGE_EOH] = "eoh",         [STAGE_BODY] = "body",   [STAGE_EOM] = "eom",
+    [STAGE_CONNECT] = "connect", [STAGE_HELO] = "helo", [STAGE_MAIL] = "mail",
+    [STAGE_RCPT] = "rcpt",       [STAGE_DATA] = "data", [STAGE_HEADER] = "header",
+    [STAGE_EOH] = "eoh",         [STAGE_BODY] = "body", [STAGE_EOM] = "eom",
     [STAGE_UNKNOWN] = "unknown",
 };
 

@@ -23,17 +23,17 @@
 #include "rules/prefilter.h"
 #include "rules.h"
 
-#define PATTERN_MATCH_LIMIT  1000000u
-#define PATTERN_DEPTH_LIMIT  10000u
-#define PATTERN_HEAP_LIMIT_KIB 65536u     /* interpreter backtracking memory */
+#define PATTERN_MATCH_LIMIT 1000000u
+#define PATTERN_DEPTH_LIMIT 10000u
+#define PATTERN_HEAP_LIMIT_KIB 65536u /* interpreter backtracking memory */
 
 struct pattern {
     pcre2_code *code;
-    pcre2_match_context *mctx;      /* limits; read-only after compile */
+    pcre2_match_context *mctx; /* limits; read-only after compile */
     char *src;
-    int fast;                       /* JIT-compiled and not (*UTF): pcre2_jit_match */
-    int has_sig;                    /* sig holds the literal every match contains */
-    int plain;                      /* neither UTF nor extended: its literals are bytes */
+    int fast;    /* JIT-compiled and not (*UTF): pcre2_jit_match */
+    int has_sig; /* sig holds the literal every match contains */
+    int plain;   /* neither UTF nor extended: its literals are bytes */
     struct prefilter_sig sig;
 };
 
@@ -85,8 +85,8 @@ struct pattern *pattern_compile(const char *src, char *err, size_t errlen, size_
     pcre2_pattern_info(p->code, PCRE2_INFO_ALLOPTIONS, &opts);
     p->fast = jit && jit_size > 0 && !(opts & PCRE2_UTF) && strncmp(src, "(*", 2) != 0;
     p->plain = !(opts & (PCRE2_EXTENDED | PCRE2_EXTENDED_MORE | PCRE2_UTF | PCRE2_LITERAL));
-    p->has_sig = !(opts & PCRE2_EXTENDED)
-                 && prefilter_pattern_sig(src, (opts & PCRE2_UTF) != 0, &p->sig);
+    p->has_sig =
+        !(opts & PCRE2_EXTENDED) && prefilter_pattern_sig(src, (opts & PCRE2_UTF) != 0, &p->sig);
     p->mctx = pcre2_match_context_create(NULL);
     if (p->mctx == NULL) {
         set_err(err, errlen, "out of memory");
@@ -104,9 +104,9 @@ struct pattern *pattern_compile(const char *src, char *err, size_t errlen, size_
 static pthread_key_t md_key;
 static pthread_once_t md_once = PTHREAD_ONCE_INIT;
 
-static __thread pcre2_match_data *thread_md;    /* the key's value, without the lookup */
+static __thread pcre2_match_data *thread_md; /* the key's value, without the lookup */
 
-static void md_free(void *md)           /* runs in the ending thread itself */
+static void md_free(void *md) /* runs in the ending thread itself */
 {
     pcre2_match_data_free(md);
     thread_md = NULL;
@@ -142,7 +142,7 @@ int pattern_sig(const struct pattern *p, struct prefilter_sig *sig)
 int pattern_gate(const struct pattern *p, struct prefilter_gate *g, size_t i)
 {
     if (p == NULL || !p->plain || p->has_sig)
-        return 0;                   /* no text condition, UTF/extended, or the literal does it */
+        return 0; /* no text condition, UTF/extended, or the literal does it */
     return prefilter_gate_add(g, i, p->src);
 }
 
@@ -158,14 +158,14 @@ int pattern_match(const struct pattern *p, const char *subject)
     size_t len = strlen(subject);
     int rc = p->fast ? pcre2_jit_match(p->code, (PCRE2_SPTR)subject, len, 0, 0, md, p->mctx)
                      : pcre2_match(p->code, (PCRE2_SPTR)subject, len, 0, 0, md, p->mctx);
-    if (rc == PCRE2_ERROR_JIT_STACKLIMIT)   /* 32K JIT stack too small: interpret */
+    if (rc == PCRE2_ERROR_JIT_STACKLIMIT) /* 32K JIT stack too small: interpret */
         rc = pcre2_match(p->code, (PCRE2_SPTR)subject, len, 0, PCRE2_NO_JIT, md, p->mctx);
     if (rc >= 0)
         return 1;
     if (rc == PCRE2_ERROR_NOMATCH || rc == PCRE2_ERROR_PARTIAL)
         return 0;
     if (rc <= PCRE2_ERROR_UTF8_ERR1 && rc >= PCRE2_ERROR_UTF8_ERR21)
-        return 0;                           /* invalid UTF-8 subject: no match */
+        return 0; /* invalid UTF-8 subject: no match */
     return -1;
 }
 

@@ -77,7 +77,7 @@ static size_t skip_group(const char *re, size_t i)
         if (re[i] == '\\' && re[i + 1]) {
             i++;
         } else if (re[i] == '[') {
-            i = skip_class(re, i) - 1;      /* the loop steps past the "]" */
+            i = skip_class(re, i) - 1; /* the loop steps past the "]" */
         } else if (re[i] == '(') {
             depth++;
         } else if (re[i] == ')') {
@@ -130,7 +130,7 @@ static size_t quantifier_len(const char *re, size_t i)
                 j++;
         }
         if (digits == 0 || re[j] != '}')
-            return 0;               /* a literal "{" */
+            return 0; /* a literal "{" */
         n = j + 1 - i;
     }
     if (n && (re[i + n] == '?' || re[i + n] == '+'))
@@ -152,10 +152,17 @@ size_t prefilter_literal(const char *re, int utf, char *out, size_t outlen)
         while (p[k] && strchr("imnsxJU-^", p[k]) && p[k] != 'x')
             k++;
         if (p[k] == 'x')
-            return 0;               /* extended mode: whitespace means nothing */
+            return 0; /* extended mode: whitespace means nothing */
     }
-#define END_RUN() do { if (nrun > best) { memcpy(out, run, nrun); best = nrun; \
-                         out[best < outlen ? best : outlen - 1] = '\0'; } nrun = 0; } while (0)
+#define END_RUN()                                                                                  \
+    do {                                                                                           \
+        if (nrun > best) {                                                                         \
+            memcpy(out, run, nrun);                                                                \
+            best = nrun;                                                                           \
+            out[best < outlen ? best : outlen - 1] = '\0';                                         \
+        }                                                                                          \
+        nrun = 0;                                                                                  \
+    } while (0)
     for (size_t i = 0; re[i];) {
         unsigned char c = (unsigned char)re[i];
         size_t atom_start = nrun, q;
@@ -168,7 +175,7 @@ size_t prefilter_literal(const char *re, int utf, char *out, size_t outlen)
             if (e == '\0')
                 break;
             if ((e >= 'a' && e <= 'z') || (e >= 'A' && e <= 'Z') || (e >= '0' && e <= '9')) {
-                END_RUN();          /* \d \s \b \1 \x.. \n ...: not one literal byte */
+                END_RUN(); /* \d \s \b \1 \x.. \n ...: not one literal byte */
                 i += 2;
                 i = skip_escape_args(re, i, e);
                 q = quantifier_len(re, i);
@@ -177,7 +184,7 @@ size_t prefilter_literal(const char *re, int utf, char *out, size_t outlen)
             }
             literal = 1, lit = e;
             i += 2;
-        } else if (c == '(' ) {
+        } else if (c == '(') {
             END_RUN();
             i = skip_group(re, i);
             i += quantifier_len(re, i);
@@ -193,7 +200,7 @@ size_t prefilter_literal(const char *re, int utf, char *out, size_t outlen)
             i += quantifier_len(re, i);
             continue;
         } else if ((q = quantifier_len(re, i)) > 0) {
-            END_RUN();              /* a quantifier with nothing before it */
+            END_RUN(); /* a quantifier with nothing before it */
             i += q;
             continue;
         } else {
@@ -237,17 +244,23 @@ int prefilter_pattern_sig(const char *re, int utf, struct prefilter_sig *sig)
 
 /* ---- the gate (prefilter.h) ---- */
 
-struct gate_piece { uint32_t key; uint32_t rule; };
-struct gate_slot { uint32_t key; uint32_t rule1; };    /* rule1 = rule + 1, 0: empty */
+struct gate_piece {
+    uint32_t key;
+    uint32_t rule;
+};
+struct gate_slot {
+    uint32_t key;
+    uint32_t rule1;
+}; /* rule1 = rule + 1, 0: empty */
 
 struct prefilter_gate {
     size_t nrules, nwords, ngated;
-    uint64_t *gated;                    /* bitmap of gated rules */
-    struct gate_piece *pieces;          /* collected by add, consumed by finish */
+    uint64_t *gated;           /* bitmap of gated rules */
+    struct gate_piece *pieces; /* collected by add, consumed by finish */
     size_t npieces, cap;
-    uint64_t seen[1024];                /* bit of hash16(key) for every piece: most
+    uint64_t seen[1024];     /* bit of hash16(key) for every piece: most
                                            positions of a text end at one test */
-    struct gate_slot *table;            /* open addressing, linear probing */
+    struct gate_slot *table; /* open addressing, linear probing */
     size_t mask;
 };
 
@@ -274,7 +287,7 @@ static unsigned rarity(unsigned char c)
     const char *p = c >= 'a' && c <= 'z' ? strchr(order, c) : NULL;
     if (p)
         return (unsigned)(p - order) + 1;
-    return c >= '0' && c <= '9' ? 12 : 0;   /* space and punctuation: common */
+    return c >= '0' && c <= '9' ? 12 : 0; /* space and punctuation: common */
 }
 
 /* The rarest window of 3 ASCII bytes of literal lit[0..n), folded and
@@ -364,7 +377,7 @@ int prefilter_gate_add(struct prefilter_gate *g, size_t rule, const char *re)
         size_t ln = prefilter_literal(branch, 0, lit, sizeof lit);
         if (ln < 3 || !pick_piece(lit, ln, &key))
             goto ungated;
-        g->pieces[g->npieces++] = (struct gate_piece){ key, (uint32_t)rule };
+        g->pieces[g->npieces++] = (struct gate_piece){key, (uint32_t)rule};
     }
     g->gated[rule / 64] |= 1ull << (rule % 64);
     g->ngated++;
@@ -395,7 +408,7 @@ int prefilter_gate_finish(struct prefilter_gate *g)
             size_t s = (h >> 8) & g->mask;
             while (g->table[s].rule1 != 0)
                 s = (s + 1) & g->mask;
-            g->table[s] = (struct gate_slot){ key, g->pieces[i].rule + 1 };
+            g->table[s] = (struct gate_slot){key, g->pieces[i].rule + 1};
         }
     }
     free(g->pieces);

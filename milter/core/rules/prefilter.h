@@ -9,11 +9,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PREFILTER_LITERAL_MIN 3     /* shorter literals filter too little */
+#define PREFILTER_LITERAL_MIN 3 /* shorter literals filter too little */
 #define PREFILTER_LITERAL_MAX 128
 
 /* 256 bits: the byte pairs (ASCII letters folded) of a string, hashed. */
-struct prefilter_sig { uint64_t w[4]; };
+struct prefilter_sig {
+    uint64_t w[4];
+};
 
 void prefilter_sig_of(const char *s, size_t n, struct prefilter_sig *sig);
 /* The longest literal every match of PCRE2 pattern re contains, into out
@@ -28,8 +30,9 @@ int prefilter_pattern_sig(const char *re, int utf, struct prefilter_sig *sig);
 static inline int prefilter_may_match(const struct prefilter_sig *need,
                                       const struct prefilter_sig *have)
 {
-    return ((need->w[0] & ~have->w[0]) | (need->w[1] & ~have->w[1])
-            | (need->w[2] & ~have->w[2]) | (need->w[3] & ~have->w[3])) == 0;
+    return ((need->w[0] & ~have->w[0]) | (need->w[1] & ~have->w[1]) | (need->w[2] & ~have->w[2])
+            | (need->w[3] & ~have->w[3]))
+           == 0;
 }
 
 /*
@@ -56,7 +59,8 @@ size_t prefilter_gate_words(const struct prefilter_gate *g);
 size_t prefilter_gate_count(const struct prefilter_gate *g);
 /* Sets in cand (prefilter_gate_words long, cleared first) the bit of every
    gated rule with a piece in text[0..n). */
-void prefilter_gate_scan(const struct prefilter_gate *g, const char *text, size_t n, uint64_t *cand);
+void prefilter_gate_scan(const struct prefilter_gate *g, const char *text, size_t n,
+                         uint64_t *cand);
 /* The bitmap of gated rules (prefilter_gate_words long). */
 const uint64_t *prefilter_gate_gated(const struct prefilter_gate *g);
 

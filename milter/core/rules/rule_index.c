@@ -25,7 +25,7 @@
 #include "rules/rule_index.h"
 
 enum { CODE_MIN = 100, CODE_MAX = 599, CLASS_MAX = 5 };
-enum { KIND_NONE, KIND_ZERO, KIND_CODED, NKINDS };     /* a reply's enhanced code */
+enum { KIND_NONE, KIND_ZERO, KIND_CODED, NKINDS }; /* a reply's enhanced code */
 
 struct idx_list {
     uint32_t *v;
@@ -37,8 +37,8 @@ struct rule_index {
     struct idx_list reply_any;
     struct idx_list reply_class[CLASS_MAX + 1];
     struct idx_list reply_code[CODE_MAX + 1];
-    struct idx_list merged_class[CLASS_MAX + 1][NKINDS];    /* any + class */
-    struct idx_list merged_code[CODE_MAX + 1][NKINDS];      /* any + class + code, if code
+    struct idx_list merged_class[CLASS_MAX + 1][NKINDS]; /* any + class */
+    struct idx_list merged_code[CODE_MAX + 1][NKINDS];   /* any + class + code, if code
                                                                has rules */
 };
 
@@ -136,15 +136,17 @@ struct rule_index *rule_index_build(const struct rule *rules, size_t n)
         }
     for (int kind = 0; kind < NKINDS; kind++) {
         for (int k = 0; k <= CLASS_MAX; k++)
-            if (merge(&x->merged_class[k][kind], &x->reply_any, &x->reply_class[k], NULL,
-                      rules, kind) < 0) {
+            if (merge(&x->merged_class[k][kind], &x->reply_any, &x->reply_class[k], NULL, rules,
+                      kind)
+                < 0) {
                 rule_index_free(x);
                 return NULL;
             }
         for (int k = CODE_MIN; k <= CODE_MAX; k++)
             if (x->reply_code[k].n > 0
                 && merge(&x->merged_code[k][kind], &x->reply_any, &x->reply_class[k / 100],
-                         &x->reply_code[k], rules, kind) < 0) {
+                         &x->reply_code[k], rules, kind)
+                       < 0) {
                 rule_index_free(x);
                 return NULL;
             }
@@ -184,8 +186,9 @@ static const struct idx_list *candidates_for(const struct rule_index *x, const s
     return &x->merged_class[reply_code_class(orig->code)][kind];
 }
 
-void rule_index_cursor_init(struct rule_index_cursor *c, const struct rule_index *x, const struct reply *orig)
+void rule_index_cursor_init(struct rule_index_cursor *c, const struct rule_index *x,
+                            const struct reply *orig)
 {
     const struct idx_list *l = candidates_for(x, orig);
-    *c = (struct rule_index_cursor){ .v = l->v, .n = l->n, .at = 0 };
+    *c = (struct rule_index_cursor){.v = l->v, .n = l->n, .at = 0};
 }

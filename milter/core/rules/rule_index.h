@@ -30,7 +30,8 @@ struct rule_index_cursor {
     size_t n, at;
 };
 /* orig NULL: a policy event (the milter's own decision). */
-void rule_index_cursor_init(struct rule_index_cursor *c, const struct rule_index *x, const struct reply *orig);
+void rule_index_cursor_init(struct rule_index_cursor *c, const struct rule_index *x,
+                            const struct reply *orig);
 /* The next candidate's index into config->rules, or -1 when done
    (inline: it runs once per candidate, hundreds of times per reply). */
 static inline long rule_index_cursor_next(struct rule_index_cursor *c)

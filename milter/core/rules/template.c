@@ -29,27 +29,39 @@
 #include "rules/template.h"
 
 enum tvar {
-    TV_RCPT, TV_SENDER, TV_HELO, TV_CLIENT_ADDR, TV_CLIENT_NAME, TV_CODE,
-    TV_ENHANCED, TV_TEXT, TV_EXPLANATION, TV_QUEUE_ID, TV_RULE, TV_MACRO,
+    TV_RCPT,
+    TV_SENDER,
+    TV_HELO,
+    TV_CLIENT_ADDR,
+    TV_CLIENT_NAME,
+    TV_CODE,
+    TV_ENHANCED,
+    TV_TEXT,
+    TV_EXPLANATION,
+    TV_QUEUE_ID,
+    TV_RULE,
+    TV_MACRO,
     TV_COUNT
 };
 
 static const char *const var_names[TV_COUNT] = {
-    "rcpt", "sender", "helo", "client_addr", "client_name", "code",
-    "enhanced", "text", "explanation", "queue_id", "rule", "macro",
+    "rcpt",     "sender", "helo",        "client_addr", "client_name", "code",
+    "enhanced", "text",   "explanation", "queue_id",    "rule",        "macro",
 };
 
-#define VALID_VARS "rcpt, sender, helo, client_addr, client_name, code, enhanced, " \
-                   "text, explanation, queue_id, rule, macro:NAME"
+#define VALID_VARS                                                                                 \
+    "rcpt, sender, helo, client_addr, client_name, code, enhanced, "                               \
+    "text, explanation, queue_id, rule, macro:NAME"
 
 struct segment {
     int is_var;
-    enum tvar var;          /* when is_var */
-    char *s;                /* literal bytes, or the macro name for TV_MACRO */
-    size_t len;             /* literal length */
+    enum tvar var; /* when is_var */
+    char *s;       /* literal bytes, or the macro name for TV_MACRO */
+    size_t len;    /* literal length */
 };
 
-struct template {
+struct template
+{
     char *src;
     struct segment *segs;
     size_t nsegs, cap;
@@ -121,7 +133,7 @@ static int add_var(struct template *t, enum tvar v, const char *macro, size_t ml
         return -1;
     s->is_var = 1;
     s->var = v;
-    if (macro != NULL) {            /* TV_MACRO: the macro's name */
+    if (macro != NULL) { /* TV_MACRO: the macro's name */
         s->s = strndup(macro, mlen);
         if (s->s == NULL) {
             t->nsegs--;
@@ -139,8 +151,7 @@ static int lookup_var(const char *name, size_t n)
     return -1;
 }
 
-struct template *template_compile(const char *src, const char *file, int line,
-                                  struct diag_list *dl)
+struct template *template_compile(const char *src, const char *file, int line, struct diag_list *dl)
 {
     if (src == NULL)
         src = "";
@@ -154,14 +165,14 @@ struct template *template_compile(const char *src, const char *file, int line,
             p++;
             continue;
         }
-        if (p[1] == '%') {                      /* "%%" -> "%" */
+        if (p[1] == '%') { /* "%%" -> "%" */
             if (add_literal(t, lit, (size_t)(p - lit) + 1) < 0)
                 goto oom;
             p += 2;
             lit = p;
             continue;
         }
-        if (p[1] != '{') {                      /* lone "%": literal */
+        if (p[1] != '{') { /* lone "%": literal */
             p++;
             continue;
         }
@@ -175,7 +186,8 @@ struct template *template_compile(const char *src, const char *file, int line,
         if (end == NULL) {
             diag_add_at(dl, file, line, "bad-template", DIAG_ERROR,
                         "template \"%s\": \"%%{\" without a closing \"}\" "
-                        "(write \"%%%%\" for a literal percent sign)", src);
+                        "(write \"%%%%\" for a literal percent sign)",
+                        src);
             errors++;
             break;
         }
@@ -195,8 +207,8 @@ struct template *template_compile(const char *src, const char *file, int line,
             int v = lookup_var(name, n);
             if (v < 0) {
                 diag_add_at(dl, file, line, "unknown-variable", DIAG_ERROR,
-                            "template \"%s\": unknown variable %%{%.*s}; valid variables: %s",
-                            src, (int)n, name, VALID_VARS);
+                            "template \"%s\": unknown variable %%{%.*s}; valid variables: %s", src,
+                            (int)n, name, VALID_VARS);
                 errors++;
             } else if (add_var(t, (enum tvar)v, NULL, 0) < 0)
                 goto oom;
@@ -238,9 +250,18 @@ static size_t max_strlen(size_t n, const char *(*get)(size_t))
     return m;
 }
 
-static const char *enh_expl(size_t i) { return tax_enhanced_at(i)->explanation; }
-static const char *basic_expl(size_t i) { return tax_basic_at(i)->explanation; }
-static const char *class_expl(size_t i) { return tax_class_at(i)->explanation; }
+static const char *enh_expl(size_t i)
+{
+    return tax_enhanced_at(i)->explanation;
+}
+static const char *basic_expl(size_t i)
+{
+    return tax_basic_at(i)->explanation;
+}
+static const char *class_expl(size_t i)
+{
+    return tax_class_at(i)->explanation;
+}
 
 /*
  * Bound on %{explanation}: explain_reply() joins at most a basic code's and
@@ -250,11 +271,11 @@ static const char *class_expl(size_t i) { return tax_class_at(i)->explanation; }
  */
 static size_t explanation_cap(void)
 {
-    static size_t cap;      /* computed once; the tables are static */
+    static size_t cap; /* computed once; the tables are static */
     if (cap == 0) {
         size_t c = max_strlen(tax_enhanced_count(), enh_expl)
-                 + max_strlen(tax_basic_count(), basic_expl)
-                 + max_strlen(tax_class_count(), class_expl) + 2;
+                   + max_strlen(tax_basic_count(), basic_expl)
+                   + max_strlen(tax_class_count(), class_expl) + 2;
         if (c < TEMPLATE_VALUE_MAX)
             c = TEMPLATE_VALUE_MAX;
         cap = c;

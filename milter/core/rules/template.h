@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include "diag.h"
 
-#define TEMPLATE_VALUE_MAX 256      /* cap on one expanded session value, bytes */
+#define TEMPLATE_VALUE_MAX 256 /* cap on one expanded session value, bytes */
 
 struct template;
 
