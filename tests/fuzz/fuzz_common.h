@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../lib/utf8_oracle.h"
 #include "diag.h"
 #include "engine.h"
 #include "reply.h"
@@ -91,37 +92,6 @@ static inline const char *fuzz_field(const struct fuzz_fields *ff, size_t i, con
 
 /* ---- invariants ---- */
 
-/* Length of the valid UTF-8 sequence at s (n bytes), 0 if none; *cp its value. */
-static inline size_t fuzz_utf8(const unsigned char *s, size_t n, uint32_t *cp)
-{
-    unsigned char c = s[0];
-    size_t len;
-    uint32_t v, min;
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    } else if (c >= 0xc2 && c <= 0xdf) {
-        len = 2, v = c & 0x1f, min = 0x80;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        len = 3, v = c & 0x0f, min = 0x800;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        len = 4, v = c & 0x07, min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (len > n)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        v = (v << 6) | (s[i] & 0x3f);
-    }
-    if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
-        return 0;
-    *cp = v;
-    return len;
-}
-
 /* 1 when s is valid UTF-8 without C0/DEL/C1 control characters. */
 static inline int fuzz_clean_text(const char *s, size_t *bad_at)
 {
@@ -129,7 +99,7 @@ static inline int fuzz_clean_text(const char *s, size_t *bad_at)
     size_t n = strlen(s);
     for (size_t i = 0; i < n;) {
         uint32_t cp;
-        size_t l = fuzz_utf8(u + i, n - i, &cp);
+        size_t l = utf8_oracle_seq(u + i, n - i, &cp);
         if (l == 0 || cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f)) {
             *bad_at = i;
             return 0;

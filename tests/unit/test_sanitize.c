@@ -29,38 +29,6 @@ static void expect_clean(const char *in, size_t maxlen, const char *want)
     free(s);
 }
 
-/* 1 when s is valid UTF-8 (no overlongs, surrogates or values past U+10FFFF). */
-static int valid_utf8(const char *str)
-{
-    const unsigned char *s = (const unsigned char *)str;
-    while (*s) {
-        unsigned char c = *s;
-        size_t n;
-        uint32_t v;
-        if (c < 0x80) {
-            s++;
-            continue;
-        } else if (c >= 0xc2 && c <= 0xdf) {
-            n = 1, v = c & 0x1f;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            n = 2, v = c & 0x0f;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            n = 3, v = c & 0x07;
-        } else {
-            return 0;
-        }
-        for (size_t i = 1; i <= n; i++) {
-            if ((s[i] & 0xc0) != 0x80)
-                return 0;
-            v = (v << 6) | (s[i] & 0x3f);
-        }
-        if ((n == 2 && v < 0x800) || (n == 3 && (v < 0x10000 || v > 0x10ffff))
-            || (v >= 0xd800 && v <= 0xdfff))
-            return 0;
-        s += n + 1;
-    }
-    return 1;
-}
 
 /* Sanitizes r and checks everything libmilter needs; returns the line count. */
 static size_t check_guarantee(struct reply *r)
@@ -78,7 +46,7 @@ static size_t check_guarantee(struct reply *r)
         for (const unsigned char *p = (const unsigned char *)l; *p; p++)
             if (*p < 0x20 || *p == 0x7f)
                 fail_msg("line %zu has byte 0x%02x", n + 1, *p);
-        assert_true(valid_utf8(l));
+        assert_true(utf8_oracle_valid(l));
         /* every "%" is doubled: pairs only */
         for (const char *p = l; *p; p++)
             if (*p == '%') {
@@ -147,14 +115,14 @@ static void test_sanitize_text_maxlen(void **state)
         char *s = sanitize_text(big, m);
         assert_non_null(s);
         assert_true(strlen(s) <= m);
-        assert_true(valid_utf8(s));
+        assert_true(utf8_oracle_valid(s));
         assert_null(strpbrk(s, "\r\n\x01"));
         free(s);
     }
     char *s = sanitize_text(big, (size_t)-1);
     assert_non_null(s);
     assert_true(strlen(s) <= 10000);
-    assert_true(valid_utf8(s));
+    assert_true(utf8_oracle_valid(s));
     free(s);
 }
 
@@ -417,9 +385,29 @@ static void test_hostile(void **state)
     reply_free(&r);
 }
 
+/* The sanitizer's decoder and the independent oracle agree on every
+   sequence that starts with a byte of 7F..FF followed by any two bytes (a
+   fourth, continuation, byte for the leads F0..FF). */
+static void test_utf8_against_oracle(void **state)
+{
+    (void)state;
+    unsigned char b[4];
+    for (unsigned x = 0x7f0000; x < 0x1000000; x++) {   /* lead 7F (ASCII) and up */
+        b[0] = (unsigned char)(x >> 16), b[1] = (unsigned char)(x >> 8), b[2] = (unsigned char)x;
+        size_t len = b[0] < 0xf0 ? 3 : 4;
+        b[3] = (unsigned char)(0x80 + (x % 61));
+        uint32_t c1 = 0, c2 = 0;
+        size_t l1 = sanitize_utf8_seq(b, len, &c1), l2 = utf8_oracle_seq(b, len, &c2);
+        if (l1 != l2 || (l1 && c1 != c2))
+            fail_msg("%02x %02x %02x %02x: sanitizer %zu U+%04X, oracle %zu U+%04X", b[0], b[1],
+                     b[2], b[3], l1, (unsigned)c1, l2, (unsigned)c2);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_utf8_against_oracle),
         cmocka_unit_test(test_sanitize_text_bytes),
         cmocka_unit_test(test_sanitize_text_maxlen),
         cmocka_unit_test(test_split_at_space),

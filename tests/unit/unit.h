@@ -13,6 +13,8 @@
 #include "diag.h"
 #include "rules.h"
 
+#include "../lib/utf8_oracle.h"
+
 /* The configuration in rule text `text` (as file "test.conf"); fails the
    test, printing every error with its line, when it does not load. */
 static inline struct config *unit_load(const char *text)
