@@ -3,7 +3,7 @@
  * by the MTA side of a connection (proxy mode talks to upstream milters as
  * an MTA would).  Defined here rather than taken from libmilter's mfdef.h
  * so that the core library does not depend on libmilter; the values are
- * those of the protocol (milter-facts.md sec. 6), and
+ * those of the milter protocol (version 6), and
  * tests/unit/test_milter_codec.c checks them against libmilter-dev's
  * mfdef.h (SMFIC_*, SMFIR_*, SMFIP_*) and mfapi.h (SMFIF_*, SMFIM_*).
  */

@@ -11,7 +11,10 @@
  * failed upstream gets its on_failure action with the taxonomy's default
  * explanation; its name and the cause go to the log, never to the reply.
  * At connect and HELO a refusal is kept and applied from MAIL on, like an
- * own decision (milter-facts.md sec. 1).
+ * own decision: Postfix never shows a milter's text at connect (it sends
+ * its own "554 ... not accepting connections") and answers HELO with 250
+ * unless the milter says 421, so the explained reply can go out only from
+ * MAIL on.
  */
 #include <stdarg.h>
 #include <stdio.h>

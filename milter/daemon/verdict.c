@@ -1,7 +1,7 @@
 /*
  * verdict.c - the only place the daemon sets SMTP replies.
  *
- * Rules it keeps (milter-facts.md sec. 2): a reply is set only together
+ * Rules it keeps (libmilter's behaviour): a reply is set only together
  * with the verdict it belongs to (a reply left behind leaks into a later
  * plain REJECT/TEMPFAIL); 5xx goes with SMFIS_REJECT and 4xx with
  * SMFIS_TEMPFAIL (otherwise libmilter drops the text); "%" is doubled;

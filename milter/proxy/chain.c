@@ -47,8 +47,8 @@ static const struct ev EV_BODY = {STAGE_BODY, MPC_BODY, MPP_NOBODY, MPP_NR_BODY,
 static const struct ev EV_EOM = {STAGE_EOM, MPC_BODYEOB, 0, 0, MPM_EOM, MPC_BODYEOB};
 static const struct ev EV_UNKNOWN = {STAGE_UNKNOWN, MPC_UNKNOWN, MPP_NOUNKNOWN, MPP_NR_UNKN, -1, 0};
 
-/* Postfix's default macro lists (milter-facts.md sec. 7): asking the MTA
-   for a list replaces its default, so the defaults are always included. */
+/* Postfix's default macro lists (its milter_*_macros settings): asking the
+   MTA for a list replaces its default, so the defaults are always included. */
 static const char *const default_macros[MPM_COUNT] = {
     [MPM_CONNECT] = "j {daemon_name} {daemon_addr} v _ {client_addr} {client_name}",
     [MPM_HELO] = "{tls_version} {cipher} {cipher_bits} {cert_subject} {cert_issuer}",

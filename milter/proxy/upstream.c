@@ -5,8 +5,8 @@
  * timeout (a PROGRESS reply restarts it, see chain.c).  A packet longer than
  * MP_MAX_DATA is refused before anything is allocated for it.  TCP sockets
  * get TCP_NODELAY and every packet is written whole: small milter packets
- * otherwise wait for delayed ACKs (~40 ms per round trip, milter-facts.md
- * sec. 8 and 11).
+ * otherwise wait for delayed ACKs (about 40 ms per round trip, Nagle's
+ * algorithm against the peer's delayed ACK).
  */
 #include <errno.h>
 #include <fcntl.h>

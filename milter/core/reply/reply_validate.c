@@ -1,6 +1,6 @@
 /*
  * reply_validate.c - checks a struct reply against every rule of the project
- * (shared/reference/README.md "Validation rules"): basic code syntax and
+ * about replies: basic code syntax and
  * known codes (RFC 5321), enhanced code syntax, class agreement, registry and
  * pairing (RFC 3463, IANA), where enhanced codes belong (RFC 2034), and the
  * libmilter limits (980 characters per line, 32 lines, no CR/LF, 4xx/5xx).
