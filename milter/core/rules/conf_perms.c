@@ -49,21 +49,14 @@ static int seen_before(struct load_ctx *x, const char *path)
     return 0;
 }
 
-static const char *group_name(gid_t gid, char *buf, size_t len)
+/* The name of group gid (is_group) or user uid, else its number in buf. */
+static const char *id_name(int is_group, long id, char *buf, size_t len)
 {
-    struct group *gr = getgrgid(gid);
-    if (gr)
-        return gr->gr_name;
-    snprintf(buf, len, "%ld", (long)gid);
-    return buf;
-}
-
-static const char *user_name(uid_t uid, char *buf, size_t len)
-{
-    struct passwd *pw = getpwuid(uid);
-    if (pw)
-        return pw->pw_name;
-    snprintf(buf, len, "%ld", (long)uid);
+    struct group *gr = is_group ? getgrgid((gid_t)id) : NULL;
+    struct passwd *pw = is_group ? NULL : getpwuid((uid_t)id);
+    if (gr || pw)
+        return gr ? gr->gr_name : pw->pw_name;
+    snprintf(buf, len, "%ld", id);
     return buf;
 }
 
@@ -86,11 +79,11 @@ void conf_check_perms(struct load_ctx *x, const char *path, enum perm_kind kind,
         conf_diag(x, rep_file, rep_line, "unsafe-permissions", DIAG_WARNING,
                   "%s %s may be written by group %s (mode %04o): whoever writes the rules "
                   "decides what senders are told and whose mail is refused; chmod g-w %s",
-                  what, path, group_name(st.st_gid, nbuf, sizeof nbuf),
+                  what, path, id_name(1, (long)st.st_gid, nbuf, sizeof nbuf),
                   (unsigned)(st.st_mode & 07777), path);
     if (st.st_uid != 0 && st.st_uid != geteuid() && !sticky_ok)
         conf_diag(x, rep_file, rep_line, "unsafe-permissions", DIAG_WARNING,
                   "%s %s belongs to user %s, who can change it (and so the rules); make root "
                   "its owner",
-                  what, path, user_name(st.st_uid, nbuf, sizeof nbuf));
+                  what, path, id_name(0, (long)st.st_uid, nbuf, sizeof nbuf));
 }
