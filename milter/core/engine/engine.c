@@ -48,6 +48,7 @@
 #include "rules/prefilter.h"
 #include "taxonomy.h"
 #include "rules/template.h"
+#include "util/strvec.h"
 #include "rules/rule_index.h"
 
 void engine_decision_init(struct decision *d)
@@ -185,48 +186,13 @@ static char *join_lines(const struct reply *r, const char *sep)
     return out;
 }
 
-/* A growable list of malloc'd lines that ends up in a struct reply. */
-struct lines {
-    char **v;
-    size_t n, cap;
-    int oom;
-};
-
-static void lines_add_owned(struct lines *l, char *s)
-{
-    if (s == NULL) {
-        l->oom = 1;
-        return;
-    }
-    if (l->n == l->cap) {
-        size_t ncap = l->cap ? l->cap * 2 : 4;
-        char **nv = realloc(l->v, ncap * sizeof *nv);
-        if (nv == NULL) {
-            free(s);
-            l->oom = 1;
-            return;
-        }
-        l->v = nv;
-        l->cap = ncap;
-    }
-    l->v[l->n++] = s;
-}
-
-static void lines_free(struct lines *l)
-{
-    for (size_t i = 0; i < l->n; i++)
-        free(l->v[i]);
-    free(l->v);
-    memset(l, 0, sizeof *l);
-}
-
 /* Moves the lines into r (replacing its text); r keeps at least one line. */
-static int lines_into_reply(struct lines *l, struct reply *r)
+static int lines_into_reply(struct strvec *l, struct reply *r)
 {
     if (l->n == 0)
-        lines_add_owned(l, strdup(""));
+        strvec_push(l, strdup(""));
     if (l->oom) {
-        lines_free(l);
+        strvec_free(l);
         return -1;
     }
     for (size_t i = 0; i < r->nlines; i++)
@@ -247,16 +213,16 @@ static int text_is_empty(const struct reply *r)
     return 1;
 }
 
-static void copy_lines(struct lines *l, const struct reply *r)
+static void copy_lines(struct strvec *l, const struct reply *r)
 {
     for (size_t i = 0; r && i < r->nlines; i++)
-        lines_add_owned(l, strdup(r->lines[i] ? r->lines[i] : ""));
+        strvec_push(l, strdup(r->lines[i] ? r->lines[i] : ""));
 }
 
 /* Adds explain_reply(r) as a line. */
-static void add_explanation(struct lines *l, const struct reply *codes)
+static void add_explanation(struct strvec *l, const struct reply *codes)
 {
-    lines_add_owned(l, explain_reply(codes));
+    strvec_push(l, explain_reply(codes));
 }
 
 /*
@@ -292,7 +258,7 @@ static int wellformed_original(const struct reply *orig, struct reply *out)
     if (out->code == 0 && orig->has_enhanced) /* "5.1.1 text" without basic code */
         out->code = default_code(orig->eclass);
     fix_codes(out);
-    struct lines l = {0};
+    struct strvec l = {0};
     copy_lines(&l, orig);
     if (lines_into_reply(&l, out) < 0)
         return -1;
@@ -627,7 +593,7 @@ static int build_rule_reply(const struct config *c, size_t ri, const struct even
     fix_codes(out); /* class forcing; X.0.0 when still none */
 
     /* 4. text */
-    struct lines l = {0};
+    struct strvec l = {0};
     char *expl = explain_reply(out); /* uses only the codes of out */
     if (expl == NULL)
         return -1;
@@ -650,14 +616,14 @@ static int build_rule_reply(const struct config *c, size_t ri, const struct even
     };
     if (r->reply.lines && r->reply.nlines > 0) {
         for (size_t i = 0; i < r->reply.nlines; i++)
-            lines_add_owned(&l, template_expand(r->reply.lines[i], &v));
+            strvec_push(&l, template_expand(r->reply.lines[i], &v));
     } else if (act == ACTION_REWRITE && orig && !text_is_empty(orig)) {
         copy_lines(&l, orig);
     } else {
-        lines_add_owned(&l, strdup(expl));
+        strvec_push(&l, strdup(expl));
     }
     if (r->reply.footer)
-        lines_add_owned(&l, template_expand(r->reply.footer, &v));
+        strvec_push(&l, template_expand(r->reply.footer, &v));
     if (r->reply.url && *r->reply.url) {
         char *u = sanitize_text(r->reply.url, REPLY_MAX_LINE_LEN);
         if (u) {
@@ -666,7 +632,7 @@ static int build_rule_reply(const struct config *c, size_t ri, const struct even
             if (line)
                 snprintf(line, n, REPLY_URL_PREFIX "%s", u);
             free(u);
-            lines_add_owned(&l, line);
+            strvec_push(&l, line);
         } else
             l.oom = 1;
     }
@@ -804,7 +770,7 @@ int engine_default_reply(enum action a, const char *enhanced, struct reply *out)
     reply_init(out);
     out->code = code;
     set_enhanced(out, cls, es, ed);
-    struct lines l = {0};
+    struct strvec l = {0};
     add_explanation(&l, out);
     if (lines_into_reply(&l, out) < 0 || sanitize_reply(out) < 0) {
         reply_free(out);
