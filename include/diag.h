@@ -37,5 +37,9 @@ int diag_has(const struct diag_list *dl, const char *id);
 /* Sorts by file, then line, keeping insertion order for ties. */
 void diag_sort(struct diag_list *dl);
 const char *diag_severity_name(enum diag_severity sev);
+/* Every id in use, sorted, NULL-terminated (util/diag_ids.c), and the test
+   whether id is one of them. */
+extern const char *const diag_ids[];
+int diag_id_known(const char *id);
 
 #endif

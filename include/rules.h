@@ -182,14 +182,8 @@ struct config {
 
 /*
  * Loads and checks a configuration.  Every problem goes to dl as a
- * diagnostic with file and line (ids: syntax, unknown-key, bad-type,
- * unknown-stage, unknown-action, unknown-source, bad-regex, bad-cidr,
- * bad-code, bad-enhanced-code, class-mismatch, unregistered-code,
- * unusual-pairing, deprecated-code, success-in-reject, action-code-mismatch,
- * line-too-long, too-many-lines, unknown-variable, bad-template,
- * crlf-in-text, control-char, duplicate-rule, missing-name, shadowed-rule,
- * include-failed, unsafe-permissions, header-not-at-eom, empty-rule; see
- * milter-reword.conf(5)).  Returns the config (refs = 1) when there are no errors,
+ * diagnostic with file and line (the ids are in diag_ids, diag.h; each is
+ * explained in milter-reword.conf(5)).  Returns the config (refs = 1) when there are no errors,
  * NULL otherwise.  Warnings do not prevent loading.
  */
 struct config *conf_load(const char *path, struct diag_list *dl);

@@ -15,7 +15,7 @@ B = sys.argv[1] if len(sys.argv) > 1 else "build"
 # file stem (or stem prefix ending in "*") -> its family prefix
 FAMILY = {
     "strbuf": "sb_", "taxonomy": "tax_", "taxonomy_data": "tax_", "milter_codec": "mp_",
-    "reply_validate": "reply_", "conf_*": "conf_", "report_*": "report_",
+    "reply_validate": "reply_", "conf_*": "conf_", "report_*": "report_", "diag_ids": "diag_",
 }
 
 

@@ -180,19 +180,6 @@ static int escapes_sandbox(const char *t)
 
 /* ---- diagnostics ---- */
 
-static const char *const known_ids[] = {
-    /* rules.h */
-    "syntax", "unknown-key", "bad-type", "unknown-stage", "unknown-action", "unknown-source",
-    "bad-regex", "bad-cidr", "bad-code", "bad-enhanced-code", "class-mismatch",
-    "unregistered-code", "unusual-pairing", "deprecated-code", "success-in-reject",
-    "action-code-mismatch", "line-too-long", "too-many-lines", "unknown-variable",
-    "bad-template", "crlf-in-text", "control-char", "duplicate-rule", "missing-name",
-    "shadowed-rule", "include-failed", "unsafe-permissions", "header-not-at-eom", "empty-rule",
-    /* reply.h (the checker validates each rule's reply) */
-    "bad-basic-code", "unknown-basic-code", "leading-zero", "enhanced-on-3xx",
-    "enhanced-on-greeting", "no-enhanced-code", "bare-percent", "not-for-milter",
-    "out-of-memory", NULL
-};
 
 static void check_diags(const struct diag_list *dl, const struct config *c)
 {
@@ -203,9 +190,7 @@ static void check_diags(const struct diag_list *dl, const struct config *c)
                    i);
         FUZZ_CHECK(d->severity >= DIAG_INFO && d->severity <= DIAG_ERROR,
                    "diagnostic %s with severity %d", d->id, (int)d->severity);
-        int known = 0;
-        for (const char *const *k = known_ids; *k && !known; k++)
-            known = strcmp(*k, d->id) == 0;
+        int known = diag_id_known(d->id);
         FUZZ_CHECK(known, "undocumented diagnostic id \"%s\": %s", d->id, d->message);
         FUZZ_CHECK(d->file != NULL || strcmp(d->id, "out-of-memory") == 0,
                    "diagnostic %s without a file: %s", d->id, d->message);
