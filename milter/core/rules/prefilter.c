@@ -138,6 +138,23 @@ static size_t quantifier_len(const char *re, size_t i)
     return n;
 }
 
+/* 0 when re's characters may not stand for themselves anywhere: "\\Q"
+   quoting, or extended mode ("(?x)", also "(?ix)" and the like) in which
+   whitespace means nothing. */
+static int literals_readable(const char *re)
+{
+    if (strstr(re, "\\Q"))
+        return 0;
+    for (const char *p = strstr(re, "(?"); p; p = strstr(p + 2, "(?")) {
+        size_t k = 2;
+        while (p[k] && strchr("imnsJU-^", p[k]))
+            k++;
+        if (p[k] == 'x')
+            return 0;
+    }
+    return 1;
+}
+
 size_t prefilter_literal(const char *re, int utf, char *out, size_t outlen)
 {
     char run[PREFILTER_LITERAL_MAX] = "";
@@ -145,15 +162,8 @@ size_t prefilter_literal(const char *re, int utf, char *out, size_t outlen)
     if (re == NULL || outlen == 0)
         return 0;
     out[0] = '\0';
-    if (strstr(re, "\\Q"))
+    if (!literals_readable(re))
         return 0;
-    for (const char *p = strstr(re, "(?"); p; p = strstr(p + 2, "(?")) {
-        size_t k = 2;
-        while (p[k] && strchr("imnsxJU-^", p[k]) && p[k] != 'x')
-            k++;
-        if (p[k] == 'x')
-            return 0; /* extended mode: whitespace means nothing */
-    }
 #define END_RUN()                                                                                  \
     do {                                                                                           \
         if (nrun > best) {                                                                         \
@@ -343,15 +353,8 @@ enum { GATE_MIN_BRANCHES = 8, GATE_MAX_BRANCHES = 256 };
 
 int prefilter_gate_add(struct prefilter_gate *g, size_t rule, const char *re)
 {
-    if (g == NULL || re == NULL || rule >= g->nrules || strstr(re, "\\Q"))
+    if (g == NULL || re == NULL || rule >= g->nrules || !literals_readable(re))
         return 0;
-    for (const char *p = strstr(re, "(?"); p; p = strstr(p + 2, "(?")) {
-        size_t k = 2;
-        while (p[k] && strchr("imnsJU-^", p[k]))
-            k++;
-        if (p[k] == 'x')
-            return 0;
-    }
     size_t b[GATE_MAX_BRANCHES], e[GATE_MAX_BRANCHES];
     size_t nb = split_branches(re, b, e, GATE_MAX_BRANCHES);
     if (nb < GATE_MIN_BRANCHES)
