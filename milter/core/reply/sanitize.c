@@ -196,13 +196,11 @@ static int mark_truncated(struct strvec *lv)
    sanitizing and splitting would leave unchanged. */
 static int line_is_clean(const char *s)
 {
-    size_t e = 0;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p < 0x20 || *p >= 0x7f)
+    size_t n = 0;
+    for (; s[n]; n++)
+        if ((unsigned char)s[n] < 0x20 || (unsigned char)s[n] >= 0x7f)
             return 0;
-        e += *p == '%' ? 2 : 1;
-    }
-    return e <= REPLY_MAX_LINE_LEN;
+    return sanitize_escaped_len(s, n) <= REPLY_MAX_LINE_LEN;
 }
 
 int sanitize_reply(struct reply *r)
