@@ -291,6 +291,7 @@ static int pmatch(const struct pattern *p, const char *subject)
    rule comes up (a reply with an enhanced code seldom reaches one). */
 struct text_filter {
     const char *text;
+    size_t len;
     struct prefilter_sig sig;
     uint64_t local[64], *cand; /* cand: local, or malloc'd for many rules */
     int scanned;               /* -1: no memory, every gated rule is tried */
@@ -299,7 +300,8 @@ struct text_filter {
 static void text_filter_init(struct text_filter *tf, const char *text)
 {
     tf->text = text;
-    prefilter_sig_of(text, strlen(text), &tf->sig);
+    tf->len = strlen(text);
+    prefilter_sig_of(text, tf->len, &tf->sig);
     tf->cand = NULL;
     tf->scanned = 0;
 }
@@ -319,7 +321,7 @@ static const uint64_t *gate_candidates(const struct config *c, struct text_filte
             w <= sizeof tf->local / sizeof tf->local[0] ? tf->local : malloc(w * sizeof *tf->cand);
         tf->scanned = tf->cand ? 1 : -1;
         if (tf->cand)
-            prefilter_gate_scan(c->text_gate, tf->text, strlen(tf->text), tf->cand);
+            prefilter_gate_scan(c->text_gate, tf->text, tf->len, tf->cand);
     }
     return tf->scanned > 0 ? tf->cand : NULL;
 }
