@@ -61,6 +61,17 @@ static void test_literals(void **state)
     expect_literal("a.b", 0, "a");
 }
 
+/* re compiled; fails the test with PCRE2's reason when it does not compile. */
+static struct pattern *compiled(const char *re)
+{
+    char err[128];
+    size_t off;
+    struct pattern *p = pattern_compile(re, err, sizeof err, &off);
+    if (p == NULL)
+        fail_msg("compile %s: %s", re, err);
+    return p;
+}
+
 /* Every pattern that matches a subject passes the prefilter on it. */
 static void test_never_excludes_a_match(void **state)
 {
@@ -79,11 +90,7 @@ static void test_never_excludes_a_match(void **state)
         { "tab\there", "tab\there" },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        char err[128];
-        size_t off;
-        struct pattern *p = pattern_compile(cases[i].re, err, sizeof err, &off);
-        if (p == NULL)
-            fail_msg("compile %s: %s", cases[i].re, err);
+        struct pattern *p = compiled(cases[i].re);
         struct prefilter_sig sig, need;
         prefilter_sig_of(cases[i].subject, strlen(cases[i].subject), &sig);
         pattern_sig(p, &need);
@@ -99,10 +106,7 @@ static void test_never_excludes_a_match(void **state)
 static void test_excludes_impossible(void **state)
 {
     (void)state;
-    char err[128];
-    size_t off;
-    struct pattern *p = pattern_compile("(?i)mailbox is full", err, sizeof err, &off);
-    assert_non_null(p);
+    struct pattern *p = compiled("(?i)mailbox is full");
     struct prefilter_sig sig, need;
     const char *s = "Relay access denied";
     prefilter_sig_of(s, strlen(s), &sig);
@@ -173,11 +177,7 @@ static void test_gate_never_excludes_a_match(void **state)
         { "(?i)(?<!not )listed (in|on) |blocklist" EIGHT, "192.0.2.1 listed on zen" },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        char err[128];
-        size_t off;
-        struct pattern *p = pattern_compile(cases[i].re, err, sizeof err, &off);
-        if (p == NULL)
-            fail_msg("compile %s: %s", cases[i].re, err);
+        struct pattern *p = compiled(cases[i].re);
         struct prefilter_gate *g = prefilter_gate_new(1);
         assert_non_null(g);
         assert_int_equal(pattern_gate(p, g, 0), 1);
