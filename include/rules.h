@@ -177,7 +177,8 @@ struct config {
     struct prefilter_sig *text_sigs;  /* per rule, its text pattern's literal (prefilter.h;
                                          all zero: none); NULL: no prefilter */
     struct prefilter_gate *text_gate; /* the alternations' branch literals; NULL: none */
-    const uint64_t *text_gated;       /* its bitmap of gated rules (NULL with it) */
+    const uint64_t *text_gated;       /* its bitmap of gated rules (NULL with it), kept here
+                                         so the engine's per-rule test stays inline */
 };
 
 /*
